@@ -1,0 +1,3 @@
+"""gliner-biomed: open biomedical NER with GLiNER span models."""
+
+__version__ = "0.1.0"
