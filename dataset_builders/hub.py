@@ -1,0 +1,112 @@
+"""Hub-ready dataset repositories: Parquet shards per split, card, label map and validation report."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Mapping, Optional, Sequence, Union
+
+import yaml
+
+from .builder import BiomedNERBuilder
+from .card import render_card
+from .pipeline import SYNTHETIC, BuildOptions
+
+DEFAULT_MAX_SHARD_BYTES = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ExportConfig:
+    levels: Sequence[str] = ("document",)  # the first is the default config
+    max_shard_bytes: int = DEFAULT_MAX_SHARD_BYTES
+    overwrite: bool = False
+
+
+def export_dataset_repo(
+    name: str,
+    out_dir: Union[str, Path],
+    options: BuildOptions = BuildOptions(),
+    export: ExportConfig = ExportConfig(),
+    label_map_override: Optional[Mapping[str, Optional[str]]] = None,
+) -> Path:
+    """Write a folder that ``datasets.load_dataset(out_dir)`` loads with no remote code.
+
+    The folder is assembled under a temporary sibling name and renamed at the end, so an
+    interrupted build never leaves a half-written repo behind (rerunning starts clean).
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not export.overwrite:
+        raise FileExistsError(f"{out_dir} exists; pass --overwrite to replace it")
+    if not export.levels:
+        raise ValueError("at least one level is needed")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir()
+    try:
+        builds, data_files = {}, {}
+        for level in export.levels:
+            level_options = BuildOptions(**{**options.__dict__, "level": level})
+            builder = BiomedNERBuilder(
+                config_name=name,
+                cache_dir=str(staging / ".cache"),
+                label_map_override=dict(label_map_override) if label_map_override else None,
+                **{key: value for key, value in level_options.__dict__.items()},
+            )
+            builder.download_and_prepare()
+            dataset = builder.as_dataset()
+            data_files[level] = {}
+            for split, split_dataset in dataset.items():
+                shards = max(1, math.ceil(split_dataset.data.nbytes / export.max_shard_bytes))
+                folder = staging / "data" / level
+                folder.mkdir(parents=True, exist_ok=True)
+                for index in range(shards):
+                    shard = split_dataset.shard(shards, index, contiguous=True)
+                    shard.to_parquet(str(folder / f"{split}-{index:05d}-of-{shards:05d}.parquet"))
+                data_files[level][split] = f"data/{level}/{split}-*.parquet"
+            builds[level] = builder.corpus_build
+        shutil.rmtree(staging / ".cache")
+        default = builds[export.levels[0]]
+        (staging / "label_map.yaml").write_text(
+            yaml.safe_dump(default.label_map, sort_keys=False, allow_unicode=True), encoding="utf-8"
+        )
+        report = {level: build.report() for level, build in builds.items()}
+        (staging / "validation_report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8")
+        render_card(builds, data_files, export.levels[0]).save(staging / "README.md")
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        os.replace(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out_dir
+
+
+class PushError(RuntimeError):
+    pass
+
+
+def push_dataset_repo(folder: Union[str, Path], repo_id: str, token: Optional[str] = None, private: bool = False, api=None) -> str:
+    """Upload an exported folder as a Hub dataset repo; returns the commit URL."""
+    folder = Path(folder)
+    if not (folder / "README.md").is_file() or not (folder / "data").is_dir():
+        raise PushError(f"{folder} is not an exported dataset repo (README.md and data/ expected); run `gliner-biomed datasets build` first")
+    if "/" not in repo_id:
+        raise PushError(f"--repo must be 'org/name', got {repo_id!r}")
+    from huggingface_hub import HfApi, get_token
+
+    token = token or get_token()
+    if not token:
+        raise PushError("no Hugging Face token: set HF_TOKEN or run `hf auth login` (or pass --token)")
+    api = api or HfApi(token=token)
+    try:
+        api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+        commit = api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="dataset", commit_message="Upload dataset built by gliner-biomed")
+    except Exception as error:  # network, permissions, offline mode: say what failed and where
+        raise PushError(f"upload of {folder} to {repo_id} failed: {type(error).__name__}: {error}") from error
+    return str(getattr(commit, "commit_url", commit))
