@@ -13,6 +13,7 @@ COMMAND_MODULES = [
     "gliner_biomed.commands.predict",
     "gliner_biomed.dataset_builders.cli",
     "gliner_biomed.evaluation.cli",
+    "gliner_biomed.synth.cli",
 ]
 
 
