@@ -21,8 +21,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import AbstractSet, Dict, List, Optional, Sequence, Tuple
 
-from gliner_biomed.modeling.word_splitter import split_words
-
 from .labels import LabelNormaliser
 from .parsing import RawMention
 
@@ -90,6 +88,10 @@ def find_occurrences(text: str, mention: str, normalised: bool = True) -> Tuple[
 
 class _WordIndex:
     def __init__(self, text: str):
+        # Imported here: gliner_biomed.modeling loads torch, which the CLI and the HTTP path
+        # (annotate, merge) should not pay for at start-up.
+        from gliner_biomed.modeling.word_splitter import split_words
+
         self.words = split_words(text)
         self.starts = [start for _, start, _ in self.words]
         self.ends = [end for _, _, end in self.words]

@@ -25,6 +25,7 @@ class LoggedRequest:
     status: int
     model: str
     body: dict
+    answered: bool = False  # a chat completion was sent (not an error status, not a broken body)
 
 
 @dataclass
@@ -61,7 +62,10 @@ def _handler(state: ReplayState):
             for key, value in (headers or {}).items():
                 self.send_header(key, value)
             self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout) or died (crash tests)
+                pass
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", 0))
@@ -84,7 +88,8 @@ def _handler(state: ReplayState):
                 count = state.served.get(recording["id"], 0)
                 state.served[recording["id"]] = count + 1
                 step = recording["script"][min(count, len(recording["script"]) - 1)]
-                state.log.append(LoggedRequest(recording["id"], step["status"], request.get("model", ""), request))
+                answered = step["status"] == 200 and "raw_body" not in step
+                state.log.append(LoggedRequest(recording["id"], step["status"], request.get("model", ""), request, answered))
             if state.delay_s:
                 time.sleep(state.delay_s)
             if step["status"] != 200:
