@@ -10,7 +10,8 @@ import yaml
 LABEL_MAP_DIR = Path(__file__).resolve().parent / "label_maps"
 
 
-def _read_map(path: Path) -> Dict[str, Optional[str]]:
+def read_label_map_file(path: Union[str, Path]) -> Dict[str, Optional[str]]:
+    path = Path(path)
     with path.open(encoding="utf-8") as handle:
         data = yaml.safe_load(handle) or {}
     if not isinstance(data, dict) or not all(isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in data.items()):
@@ -27,7 +28,7 @@ def load_label_map(name: str, override: Optional[Union[Mapping[str, Optional[str
     if not path.is_file():
         known = sorted(p.stem for p in LABEL_MAP_DIR.glob("*.yaml"))
         raise KeyError(f"no label map for {name!r} (looked for {path}); known: {', '.join(known)}")
-    label_map = _read_map(path)
+    label_map = read_label_map_file(path)
     if override is not None:
-        label_map.update(_read_map(Path(override)) if isinstance(override, (str, Path)) else dict(override))
+        label_map.update(read_label_map_file(override) if isinstance(override, (str, Path)) else dict(override))
     return label_map

@@ -13,7 +13,7 @@ from typing import Dict, List, Mapping, Optional, Tuple, Union
 
 from .corpora import SplitPlan, available_splits, corpus_spec, split_documents
 from .examples import LEVELS, document_examples, unique_example_ids
-from .label_maps import load_label_map
+from .label_maps import load_label_map, read_label_map_file
 from .readers import ReadOptions, read_span_jsonl
 from .records import SourceDocument
 from .report import IssueLog
@@ -153,11 +153,7 @@ def build_corpus(
 
 
 def load_label_map_file(override: Union[Mapping, str, Path]) -> Dict[str, Optional[str]]:
-    if isinstance(override, Mapping):
-        return dict(override)
-    from .label_maps import _read_map
-
-    return _read_map(Path(override))
+    return dict(override) if isinstance(override, Mapping) else read_label_map_file(override)
 
 
 _EXAMPLE_CACHE: Dict[tuple, List[Dict]] = {}
