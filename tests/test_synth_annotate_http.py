@@ -220,3 +220,21 @@ def test_shards_split_the_input_and_merge_without_duplicates(tmp_path, texts, se
     assert resolve_shard(None, "auto") == (3, 2)  # accelerate launch / torchrun workers
     with pytest.raises(InputError, match="--shard-index 3"):
         resolve_shard(3, 3)
+
+
+def test_parquet_input_is_streamed_with_row_numbers(tmp_path, recordings):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from gliner_biomed.synth.records import iter_texts, text_id
+
+    path = tmp_path / "abstracts.parquet"
+    table = pa.table({"pmid": [r["id"] for r in recordings[:5]], "abstract": [r["text"] for r in recordings[:5]]})
+    pq.write_table(table, path, row_group_size=2)
+    records = list(iter_texts(path, text_field="abstract", id_field="pmid"))
+    assert [(r.id, r.text) for r in records] == [(r["id"], r["text"]) for r in recordings[:5]]
+    assert records[3].where == f"{path}:row 3"
+    unnamed = list(iter_texts(path, text_field="abstract", id_field="no_such_column"))  # ids from the text
+    assert [r.id for r in unnamed] == [text_id(r["text"]) for r in recordings[:5]]
+    with pytest.raises(InputError, match=r"abstracts.parquet: no column 'text'"):
+        list(iter_texts(path))

@@ -55,3 +55,10 @@ def test_texts_to_synthetic_dataset(tmp_path, capsys):
         assert [list(span) for span in row["ner"]] == line["ner"]
     assert sum(len(row["entities"]) for row in dataset) == report["mentions"]["entities"]
     assert {label for row in dataset for _, _, label in row["ner"]} == set(report["label_distribution"])
+
+
+def test_synth_commands_are_in_the_main_cli():
+    from gliner_biomed.cli import build_parser
+
+    args = build_parser().parse_args(["synth", "ground", "--annotations", "a.jsonl", "--out", "g.jsonl"])
+    assert args.synth_command == "ground" and args.unaligned == "drop" and args.occurrences == "all"
