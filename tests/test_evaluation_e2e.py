@@ -149,3 +149,16 @@ def test_bad_arguments_are_reported(extra, message, tmp_path, capsys):
     assert main(["evaluate", "--model", str(tmp_path / "missing"), "--out", str(tmp_path / "out"), *extra]) == 2
     assert re.search(message, capsys.readouterr().err)
     assert not (tmp_path / "out").exists()
+
+
+def test_bi_encoder_model(tmp_path, corpora_dir):
+    """The same command on a converted bi-encoder (labels embedded separately)."""
+    model = Path(build_converted_model(tmp_path / "bi_model", kind="bi"))
+    out = tmp_path / "out"
+    assert main(["evaluate", "--model", str(model), "--suite", "smoke", "--out", str(out), "--max-documents", "1"]) == 0
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert results["model_class"].startswith("GLiNER") and results["threshold"] == 0.5
+    for row in results["datasets"]:
+        _, ids, predictions = saved_predictions(out / "predictions" / f"{row['name']}.test.jsonl")
+        assert len(ids) == row["num_documents"] == 1
+        assert row["scores"]["num_predictions"] == len({(e["start"], e["end"], e["label"]) for e in predictions[0]})
