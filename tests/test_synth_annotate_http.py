@@ -191,7 +191,7 @@ def test_bad_input_names_file_and_line(tmp_path, server):
     with pytest.raises(InputError, match=r"texts.jsonl:2: field 'text'"):
         annotate(AnnotateConfig(bad, tmp_path / "o.jsonl", progress=False), backend_for(server))
     bad.write_text('{"id": "1", "text": "ok"}\n{"id": "1", "text": "again"}\n', encoding="utf-8")
-    with pytest.raises(InputError, match=r"texts.jsonl:2: id '1' already used at .*texts.jsonl:1"):
+    with pytest.raises(InputError, match=r"texts.jsonl:2: id '1' is used by an earlier record"):
         annotate(AnnotateConfig(bad, tmp_path / "o.jsonl", progress=False), backend_for(server))
 
 
@@ -238,3 +238,13 @@ def test_parquet_input_is_streamed_with_row_numbers(tmp_path, recordings):
     assert [r.id for r in unnamed] == [text_id(r["text"]) for r in recordings[:5]]
     with pytest.raises(InputError, match=r"abstracts.parquet: no column 'text'"):
         list(iter_texts(path))
+
+
+def test_complete_last_record_without_newline_is_kept(tmp_path):
+    out = tmp_path / "ann.jsonl"
+    out.write_text('{"id": "a"}\n{"id": "b"}', encoding="utf-8")
+    assert recover_appended_output(out) == {"a", "b"}
+    assert out.read_text(encoding="utf-8") == '{"id": "a"}\n{"id": "b"}\n'
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    assert recover_appended_output(empty) == set() and empty.read_text() == ""

@@ -18,8 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from .ground import GroundConfig
-from .grounding import ground_mentions
+from .grounding import GroundingConfig, ground_mentions
 from .labels import LabelNormaliser
 from .local_backend import STUDENT_INFO, encode_prompt
 from .parsing import parse_llm_output
@@ -59,7 +58,7 @@ def teacher_pairs(annotations: Path, prompt_name: str = DEFAULT_PROMPT) -> Tuple
     defaults of ``synth ground``) or from ``synth ground`` output."""
     prompt = load_prompt(prompt_name)
     normaliser = LabelNormaliser.from_file()
-    grounding = GroundConfig(annotations, annotations).grounding
+    grounding = GroundingConfig()  # the defaults of `synth ground`
     pairs, counts = [], Counter()
     for record in iter_jsonl(annotations, {"id": str, "text": str}):
         labels = record.get("labels") or (record.get("annotator") or {}).get("labels") or list(prompt.default_labels)

@@ -47,11 +47,11 @@ def iter_texts(path: Union[str, Path], text_field: str = "text", id_field: str =
     """Stream the records of a JSONL (``.jsonl``, ``.json``) or Parquet (``.parquet``) file.
     Records without ``id_field`` get :func:`text_id`; a repeated id is an error."""
     path = Path(path)
-    seen: Dict[str, str] = {}
+    seen: Set[str] = set()
     for record in _iter_raw(path, text_field, id_field):
         if record.id in seen:
-            raise InputError(f"{record.where}: id {record.id!r} already used at {seen[record.id]}")
-        seen[record.id] = record.where
+            raise InputError(f"{record.where}: id {record.id!r} is used by an earlier record too; ids must be unique")
+        seen.add(record.id)
         yield record
 
 
@@ -104,29 +104,30 @@ def iter_jsonl(path: Union[str, Path], required: Optional[Dict[str, type]] = Non
 
 
 def recover_appended_output(path: Union[str, Path]) -> Set[str]:
-    """Ids already in an output that is appended to record by record. A crash can leave only a
-    half-written last line: it is cut off (its record is redone). Any other bad line is an error."""
+    """Ids already in an output that is appended to record by record (streamed, so outputs of
+    any size). A crash can leave only a half-written last line: it is cut off (its record is
+    redone). Any other bad line is an error."""
     path = Path(path)
     if not path.exists():
         return set()
-    with path.open("rb") as handle:
-        data = handle.read()
     ids: Set[str] = set()
-    good_end = 0
-    for line_number, line in enumerate(data.split(b"\n"), start=1):
-        end = good_end + len(line) + 1
-        if line.strip():
-            try:
-                record = json.loads(line)
-                ids.add(str(record["id"]))
-            except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError):
-                if end > len(data):  # last line, no newline: the write that a crash interrupted
-                    with path.open("r+b") as handle:
-                        handle.truncate(good_end)
-                    return ids
-                raise InputError(f"{path}:{line_number}: not a JSON record with an 'id'; cannot resume from this file")
-        good_end = min(end, len(data))
-    if data and not data.endswith(b"\n"):  # complete last record whose newline was not written
+    good_end = 0  # byte offset just after the last good line
+    newline_missing = False
+    with path.open("rb") as handle:
+        for line_number, line in enumerate(handle, start=1):
+            if line.strip():
+                try:
+                    ids.add(str(json.loads(line)["id"]))
+                except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError):
+                    if line.endswith(b"\n"):
+                        raise InputError(f"{path}:{line_number}: not a JSON record with an 'id'; cannot resume from this file") from None
+                    break  # the last line, cut short by the crash
+            good_end += len(line)
+            newline_missing = not line.endswith(b"\n")
+    if good_end < path.stat().st_size:
+        with path.open("r+b") as handle:
+            handle.truncate(good_end)
+    elif newline_missing:  # a complete last record whose newline was not written
         with path.open("ab") as handle:
             handle.write(b"\n")
     return ids
