@@ -171,3 +171,34 @@ def test_distil_refuses_when_nothing_fits(tmp_path, tiny_lm, annotations):
     with pytest.raises(InputError, match="no training pairs left"):
         distil(DistilConfig(annotations, tiny_lm, tmp_path / "s", max_steps=1, max_length=100))
     assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.slow  # two worker processes, each importing torch: ~15 s on 2 cores
+def test_launcher_workers_split_the_input_and_merge(tmp_path, student, recordings):
+    """torchrun (what `accelerate launch --multi_gpu` runs underneath) starts two local-backend
+    workers; each takes its shard from RANK/WORLD_SIZE, and the merge holds every text once."""
+    import shutil
+    import subprocess
+    import sys
+
+    from gliner_biomed.synth.sharding import list_shard_files, merge_outputs, shard_of
+
+    texts = tmp_path / "texts.jsonl"
+    ids = [f"doc-{index}" for index in range(8)]
+    texts.write_text("".join(json.dumps({"id": i, "text": r["text"][:200]}) + "\n" for i, r in zip(ids, recordings + recordings)),
+                     encoding="utf-8")
+    assert {shard_of(i, 2) for i in ids} == {0, 1}  # both workers have work
+    torchrun = shutil.which("torchrun", path=str(Path(sys.executable).parent))
+    out = tmp_path / "ann.jsonl"
+    command = [torchrun, "--nproc_per_node", "2", "-m", "gliner_biomed.synth.cli", "synth", "annotate", "--backend", "transformers",
+               "--model", str(student), "--input", str(texts), "--out", str(out), "--max-tokens", "2", "--shard-index", "auto",
+               "--device", "cpu", "--no-progress"]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    shards = list_shard_files(out)
+    assert [path.name for path in shards] == ["ann.shard-00000-of-00002.jsonl", "ann.shard-00001-of-00002.jsonl"]
+    for index, path in enumerate(shards):
+        shard_ids = [json.loads(line)["id"] for line in path.read_text().splitlines()]
+        assert shard_ids and all(shard_of(i, 2) == index for i in shard_ids)
+    counts = merge_outputs(shards, tmp_path / "merged.jsonl")
+    assert counts["records"] == len(ids) and counts["duplicates_dropped"] == 0
