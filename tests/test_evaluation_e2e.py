@@ -140,7 +140,7 @@ def test_repeated_run_reuses_predictions(run, model_dir):
     "extra, message",
     [
         (["--suite", "no-such-suite"], "unknown suite 'no-such-suite'"),
-        (["--suite", "smoke", "--sweep", "--threshold", "0.7"], "do not pass --threshold"),
+        (["--suite", "smoke", "--sweep", "--threshold", "0.5"], "do not pass --threshold"),
         (["--suite", "smoke", "--sweep-thresholds", "0.2,x"], "--sweep-thresholds"),
         (["--suite", "smoke", "--threshold", "1.5"], r"thresholds must be in \[0, 1\)"),
     ],

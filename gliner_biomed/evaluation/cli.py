@@ -19,6 +19,7 @@ from .harness import DEFAULT_SWEEP_THRESHOLDS, EvaluationConfig, run_suite
 from .report import markdown_table, write_reports
 from .suites import SuiteError, list_suites, load_suite
 
+DEFAULT_THRESHOLD = EvaluationConfig.threshold
 VERSIONED_PACKAGES = ("gliner-biomed", "torch", "transformers", "datasets", "evaluate", "numpy")
 
 
@@ -30,12 +31,14 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--model", required=True, help="model folder (converted reference checkpoint or trainer output) or Hub repo id")
     parser.add_argument("--suite", required=True, help=f"shipped suite ({', '.join(list_suites())}) or a suite YAML file")
-    parser.add_argument("--threshold", type=float, default=0.5, help="score threshold (strictly greater); not allowed with --sweep")
+    parser.add_argument(
+        "--threshold", type=float, default=None, help=f"score threshold (strictly greater); None means {DEFAULT_THRESHOLD}; not allowed with --sweep"
+    )
     parser.add_argument("--sweep", action="store_true", help="choose the threshold on the suite's validation splits (never test) and plot the curve")
     parser.add_argument(
         "--sweep-thresholds", default=",".join(f"{t:g}" for t in DEFAULT_SWEEP_THRESHOLDS), help="comma-separated thresholds tried by --sweep"
     )
-    parser.add_argument("--out", type=Path, default=None, help="output folder (default: results/SUITE)")
+    parser.add_argument("--out", type=Path, default=None, help="output folder; None means results/SUITE")
     parser.add_argument("--max-documents", type=int, default=None, help="seeded sub-sample of at most this many documents per split (overrides the suite)")
     parser.add_argument("--seed", type=int, default=13, help="seed of the sub-sample and of the bootstrap")
     parser.add_argument("--bootstrap", type=int, default=0, help="bootstrap resamples of documents for 95%% confidence intervals (0: none)")
@@ -93,10 +96,10 @@ def versions() -> Dict[str, Optional[str]]:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        if args.sweep and args.threshold != 0.5:
+        if args.sweep and args.threshold is not None:
             raise ValueError("--sweep chooses the threshold on validation data; do not pass --threshold with it")
         config = EvaluationConfig(
-            threshold=args.threshold,
+            threshold=DEFAULT_THRESHOLD if args.threshold is None else args.threshold,
             flat_ner=not args.nested,
             multi_label=args.multi_label,
             batch_size=args.batch_size,
