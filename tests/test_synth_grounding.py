@@ -62,6 +62,7 @@ ITEMS = '{"entities": [{"text": "SCN5A", "label": "gene"}, {"text": "long QT syn
     (f"```json\n{ITEMS}\n```", "fenced"),
     (f"Here are the entities:\n```\n{ITEMS}\n```\nThey are listed in order {{of appearance}}.", "fenced"),
     (f"Sure! {ITEMS} Hope this helps.", "embedded"),
+    ('<think>The user wants {"entities": [...]}; SCN5A is a gene.</think>\n' + ITEMS, "json"),
     ('[{"mention": "SCN5A", "type": "gene"}, {"span": "long QT syndrome", "entity_type": "disease"}]', "json"),
     ('{"gene": ["SCN5A"], "disease": ["long QT syndrome"]}', "json"),
 ])

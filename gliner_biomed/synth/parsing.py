@@ -1,5 +1,6 @@
 """Lenient parsing of LLM annotation output, which is untrusted: code fences, prose before or
-after the JSON, truncated output (``finish_reason == "length"``), several accepted shapes.
+after the JSON, ``<think>`` blocks of reasoning models, truncated output
+(``finish_reason == "length"``), several accepted shapes.
 
 Accepted shapes (the prompt asks for the first):
 - ``{"entities": [{"text": ..., "label": ...}, ...]}`` (also ``mention``/``span``/``name`` for the
@@ -16,6 +17,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, List, Optional, Tuple
 
+# Reasoning models (served by vLLM and others) may put their deliberation before the answer.
+_THINKING = re.compile(r"<think>.*?(?:</think>|\Z)", re.DOTALL)
 _FENCE = re.compile(r"```[a-zA-Z0-9_-]*[ \t]*\n?(.*?)(?:```|\Z)", re.DOTALL)
 _TEXT_KEYS = ("text", "mention", "span", "name", "entity")
 _LABEL_KEYS = ("label", "type", "entity_type", "category", "entity_label")
@@ -86,7 +89,7 @@ def _repair_truncated(candidate: str) -> Optional[Any]:
 
 def _decode(content: str) -> Tuple[Optional[Any], str]:
     """(value, status) for the first JSON object or array in ``content``."""
-    stripped = content.strip()
+    stripped = _THINKING.sub("", content).strip()
     try:
         return json.loads(stripped), "json"
     except json.JSONDecodeError:
