@@ -240,3 +240,32 @@ def test_module_and_plain_function_agree(metric):
     predictions = [[span(0, 5, "A"), span(6, 8, "B")], [span(1, 3, "A")]]
     references = [[span(0, 5, "A")], [span(1, 4, "A")]]
     assert score_spans(predictions, references) == metric.compute(predictions=predictions, references=references)
+
+
+def test_incremental_adds_equal_one_compute(metric):
+    predictions = [[span(0, 5, "A")], [span(1, 3, "B"), span(4, 6, "A")], []]
+    references = [[span(0, 5, "A")], [span(1, 3, "A")], [span(2, 4, "B")]]
+    expected = metric.compute(predictions=predictions, references=references)
+    metric.add_batch(predictions=predictions[:2], references=references[:2])
+    metric.add(prediction=predictions[2], reference=references[2])
+    assert metric.compute() == expected
+    with pytest.raises(ValueError, match=r"prediction\[0\]\[0\] needs 0 <= start < end"):
+        metric.add(prediction=[span(3, 1, "A")], reference=[])
+
+
+def test_folder_loads_alone_like_a_hub_space(tmp_path):
+    """Published alone, the folder must load without this project on the path."""
+    import shutil
+    import subprocess
+    import sys
+
+    folder = shutil.copytree(span_ner_module_dir(), tmp_path / "span_ner", ignore=shutil.ignore_patterns("__pycache__"))
+    script = (
+        "import evaluate, sys; m = evaluate.load(sys.argv[1]); "
+        "print(m.compute(predictions=[[{'start': 0, 'end': 2, 'label': 'x'}]], references=[[{'start': 0, 'end': 2, 'label': 'x'}]])['micro_f1'])"
+    )
+    # A fresh interpreter, isolated from the working directory and environment variables; that the
+    # module imports nothing of this project is checked by test_only_allowed_imports_in_the_published_module.
+    result = subprocess.run([sys.executable, "-I", "-c", script, str(folder)], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "1.0"
