@@ -217,6 +217,11 @@ def gold_spans(sample: SplitSample) -> List[List[Dict]]:
     return [spans_only(document["entities"]) for document in sample.documents]
 
 
+def spans_only_all(predictions: List[List[Dict]]) -> List[List[Dict]]:
+    """What the metric reads of each document's predictions."""
+    return [spans_only(entities) for entities in predictions]
+
+
 def sweep_threshold(predictor: Predictor, suite: Suite, config: EvaluationConfig, store: PredictionStore) -> Dict:
     """Chooses the threshold with the best mean strict micro-F1 over the suite's validation splits
     (never its test splits). One prediction pass per split at the lowest threshold; higher ones
@@ -227,7 +232,9 @@ def sweep_threshold(predictor: Predictor, suite: Suite, config: EvaluationConfig
     lowest = config.sweep_thresholds[0]
     curves, samples = {}, {}
     for dataset in candidates:
-        assert dataset.validation_split != dataset.split  # the suite loader refuses this; never tune on scored data
+        # load_suite already refuses this; kept as a guard for suites built in code.
+        if dataset.validation_split in ("test", dataset.split):
+            raise ValueError(f"{dataset.name}: refusing to choose a threshold on the scored split {dataset.validation_split!r}")
         sample = load_split(dataset, dataset.validation_split, config)
         predictions, _, _ = predict_or_reuse(predictor, sample, lowest, config, store)
         gold = gold_spans(sample)
@@ -243,10 +250,6 @@ def sweep_threshold(predictor: Predictor, suite: Suite, config: EvaluationConfig
         "validation_samples": samples,
         "excluded_datasets": [d.name for d in suite.datasets if not d.validation_split],
     }
-
-
-def spans_only_all(predictions: List[List[Dict]]) -> List[List[Dict]]:
-    return [spans_only(entities) for entities in predictions]
 
 
 def evaluate_dataset(predictor, dataset: SuiteDataset, threshold: float, config: EvaluationConfig, store: PredictionStore) -> Dict:
