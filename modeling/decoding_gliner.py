@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 from typing import List, Sequence
 
 import torch
+
+
+def as_float32(value: float) -> float:
+    """``value`` rounded to float32, the precision in which scores are compared to thresholds."""
+    return struct.unpack("f", struct.pack("f", value))[0]
 
 
 @dataclass(frozen=True)
@@ -16,6 +22,7 @@ class SpanCandidate:
     end: int
     label: str
     score: float
+    label_index: int = 0
 
 
 class SpanDecoder:
@@ -27,8 +34,8 @@ class SpanDecoder:
       when they overlap without one containing the other (nesting allowed);
     * the same span with another label clashes unless ``multi_label=True``.
 
-    Ties in score are broken by start word, then width, then label *name* (the reference breaks
-    the last tie by label position; using the name makes results independent of label order).
+    Equal scores (float32 sigmoids of close logits can be exactly equal) are ordered by start
+    word, then width, then the label's position in the label list, as in the reference.
     """
 
     def __init__(self, max_width: int):
@@ -43,6 +50,7 @@ class SpanDecoder:
         word_offset: int = 0,
         min_start: int = 0,
         max_start: int | None = None,
+        label_offset: int = 0,
     ) -> List[SpanCandidate]:
         """
         Args:
@@ -53,6 +61,8 @@ class SpanDecoder:
             word_offset: added to word indices (position of the window in its document).
             min_start, max_start: keep only spans whose start (window-relative) lies in
                 ``[min_start, max_start)``: the part of a window that owns its spans.
+            label_offset: position of the first label column in the whole label list (when a
+                large label set is read in several passes).
         """
         probs = torch.sigmoid(logits.float())
         starts, widths, labels = torch.nonzero(probs > threshold, as_tuple=True)
@@ -63,7 +73,7 @@ class SpanDecoder:
         starts, widths, labels, ends = starts[keep], widths[keep], labels[keep], ends[keep]
         scores = probs[starts, widths, labels].tolist()
         return [
-            SpanCandidate(start + word_offset, end + word_offset, label_names[label], score)
+            SpanCandidate(start + word_offset, end + word_offset, label_names[label], score, label + label_offset)
             for start, end, label, score in zip(starts.tolist(), ends.tolist(), labels.tolist(), scores)
         ]
 
@@ -79,7 +89,7 @@ class SpanDecoder:
 
     def select(self, candidates: List[SpanCandidate], flat_ner: bool, multi_label: bool) -> List[SpanCandidate]:
         """Greedy selection; the result is sorted by start word (stable for equal starts)."""
-        ranked = sorted(candidates, key=lambda c: (-c.score, c.start, c.end, c.label))
+        ranked = sorted(candidates, key=lambda c: (-c.score, c.start, c.end, c.label_index))
         kept: List[SpanCandidate] = []
         for candidate in ranked:
             if not any(self._clash(candidate, other, flat_ner, multi_label) for other in kept):

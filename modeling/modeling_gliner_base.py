@@ -13,7 +13,7 @@ from transformers import AutoTokenizer, PreTrainedModel
 from transformers.utils import ModelOutput
 
 from .configuration_gliner import GLiNERConfig
-from .decoding_gliner import SpanCandidate, SpanDecoder
+from .decoding_gliner import SpanCandidate, SpanDecoder, as_float32
 from .layers_gliner import ProjectionMLP, SpanMarkerHead, WordBiLSTM, enumerate_spans, focal_loss_with_logits, pool_words
 from .processing_gliner import GLiNERProcessor, Labels, WindowTask, normalize_labels, plan_windows
 
@@ -162,7 +162,6 @@ class GLiNERPreTrainedModel(PreTrainedModel):
         (end exclusive), sorted by start."""
         return self.inference([text], labels, threshold=threshold, flat_ner=flat_ner, multi_label=multi_label)[0]
 
-    @torch.inference_mode()
     def inference(
         self,
         texts: Sequence[str],
@@ -172,6 +171,7 @@ class GLiNERPreTrainedModel(PreTrainedModel):
         flat_ner: bool = True,
         multi_label: bool = False,
         progress: bool = False,
+        sort_by_length: bool = True,
     ) -> List[List[Dict[str, Any]]]:
         """Entities of many texts, one list per text in input order.
 
@@ -180,8 +180,29 @@ class GLiNERPreTrainedModel(PreTrainedModel):
         ``[]``. Uni-encoder label sets larger than ``config.max_types`` are read in several
         passes.
         """
+        scored = self.score_documents(
+            texts, labels, batch_size=batch_size, threshold=threshold, progress=progress, sort_by_length=sort_by_length
+        )
+        return [document.entities(threshold, flat_ner, multi_label) for document in scored]
+
+    @torch.inference_mode()
+    def score_documents(
+        self,
+        texts: Sequence[str],
+        labels: Labels,
+        batch_size: int = 8,
+        threshold: float = 0.5,
+        progress: bool = False,
+        sort_by_length: bool = True,
+    ) -> List["ScoredDocument"]:
+        """Runs the model once and keeps every span/label scoring above ``threshold``, so that
+        several decodings (flat or nested, single or multi-label, any higher threshold) can be
+        drawn from one forward pass (``ScoredDocument.entities``).
+
+        ``sort_by_length`` batches windows of similar length together (less padding, faster);
+        False keeps input order, batch for batch as the reference package does."""
         if isinstance(texts, str):
-            raise ValueError("inference() takes a list of texts; use predict_entities() for a single text")
+            raise ValueError("texts must be a list of strings; use predict_entities() for a single text")
         for index, text in enumerate(texts):
             if not isinstance(text, str):
                 raise ValueError(f"text {index} is a {type(text).__name__}, not a string")
@@ -193,15 +214,19 @@ class GLiNERPreTrainedModel(PreTrainedModel):
         name_of = dict(zip(prompts, names))
         processor = self.processor
         chunks = processor.label_chunks(prompts)
+        chunk_offsets = [sum(len(chunk) for chunk in chunks[:index]) for index in range(len(chunks))]
+        decoder = SpanDecoder(self.config.max_width)
         self.eval()
 
-        documents = []
+        documents: List[ScoredDocument] = []
+        readable: List[List[str]] = []
         tasks: List[WindowTask] = []
         for doc_index, text in enumerate(texts):
             words = processor.split_words(text)
             tokens = [word for word, _, _ in words]
             counts = processor.word_token_counts(tokens)
-            documents.append((words, processor.readable_words(tokens, counts)))
+            documents.append(ScoredDocument(text, words, [], decoder))
+            readable.append(processor.readable_words(tokens, counts))
             if not words:
                 continue
             for chunk_index, chunk in enumerate(chunks):
@@ -215,26 +240,21 @@ class GLiNERPreTrainedModel(PreTrainedModel):
                 )
                 tasks.extend(WindowTask(doc_index, window, chunk_index) for window in windows)
 
-        candidates: List[List[SpanCandidate]] = [[] for _ in texts]
-        decoder = SpanDecoder(self.config.max_width)
-        # Longest first, so that each batch holds windows of similar length (less padding).
         batches = []
         for chunk_index in range(len(chunks)):
-            chunk_tasks = sorted(
-                (task for task in tasks if task.label_chunk == chunk_index),
-                key=lambda task: task.window.start - task.window.end,
-            )
+            chunk_tasks = [task for task in tasks if task.label_chunk == chunk_index]
+            if sort_by_length:  # longest first: each batch holds windows of similar length
+                chunk_tasks.sort(key=lambda task: task.window.start - task.window.end)
             batches += [chunk_tasks[start : start + batch_size] for start in range(0, len(chunk_tasks), batch_size)]
-        iterator = batches
         if progress:
             from tqdm.auto import tqdm
 
-            iterator = tqdm(batches, desc="predicting", unit="batch")
+            batches = tqdm(batches, desc="predicting", unit="batch")
         label_cache: Dict[int, torch.Tensor] = {}
-        for batch in iterator:
+        for batch in batches:
             chunk_index = batch[0].label_chunk
             chunk = chunks[chunk_index]
-            word_lists = [documents[t.document][1][t.window.start : t.window.end] for t in batch]
+            word_lists = [readable[task.document][task.window.start : task.window.end] for task in batch]
             inputs = processor.encode_texts(word_lists, None if self.config.is_bi_encoder else [chunk] * len(batch))
             if self.config.is_bi_encoder:
                 if chunk_index not in label_cache:
@@ -245,7 +265,7 @@ class GLiNERPreTrainedModel(PreTrainedModel):
             label_names = [name_of[prompt] for prompt in chunk]
             for row, task in enumerate(batch):
                 window = task.window
-                candidates[task.document].extend(
+                documents[task.document].candidates.extend(
                     decoder.candidates(
                         logits[row],
                         window.end - window.start,
@@ -254,16 +274,29 @@ class GLiNERPreTrainedModel(PreTrainedModel):
                         word_offset=window.start,
                         min_start=window.own_start - window.start,
                         max_start=window.own_end - window.start,
+                        label_offset=chunk_offsets[chunk_index],
                     )
                 )
+        return documents
 
-        results: List[List[Dict[str, Any]]] = []
-        for text, (words, _), spans in zip(texts, documents, candidates):
-            entities = []
-            for span in decoder.select(spans, flat_ner=flat_ner, multi_label=multi_label):
-                start, end = words[span.start][1], words[span.end][2]
-                entities.append(
-                    {"start": start, "end": end, "text": text[start:end], "label": span.label, "score": span.score}
-                )
-            results.append(entities)
-        return results
+
+@dataclass
+class ScoredDocument:
+    """A text, its words ``(word, start_char, end_char)`` and its span candidates."""
+
+    text: str
+    words: List[tuple]
+    candidates: List[SpanCandidate]
+    decoder: SpanDecoder
+
+    def entities(self, threshold: float, flat_ner: bool = True, multi_label: bool = False) -> List[Dict[str, Any]]:
+        """Decoded entities ``{start, end, text, label, score}`` (character offsets)."""
+        threshold = as_float32(threshold)
+        kept = [candidate for candidate in self.candidates if candidate.score > threshold]
+        entities = []
+        for span in self.decoder.select(kept, flat_ner=flat_ner, multi_label=multi_label):
+            start, end = self.words[span.start][1], self.words[span.end][2]
+            entities.append(
+                {"start": start, "end": end, "text": self.text[start:end], "label": span.label, "score": span.score}
+            )
+        return entities

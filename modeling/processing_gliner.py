@@ -137,7 +137,7 @@ class GLiNERProcessor:
         """Sub-tokens of each word as the tokenizer splits words (no special tokens)."""
         if not words:
             return []
-        encoding = self.tokenizer(list(words), is_split_into_words=True, add_special_tokens=False)
+        encoding = self.tokenizer(list(words), is_split_into_words=True, add_special_tokens=False, verbose=False)
         counts = [0] * len(words)
         for word_id in encoding.word_ids():
             if word_id is not None:

@@ -1,0 +1,36 @@
+"""Loading GLiNER model folders inside the project (no trust_remote_code needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from .modeling import GLiNERConfig, GLiNERPreTrainedModel, model_class_for
+
+# The trained default model ships inside the package once it exists (see the training issue).
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "default_model"
+
+
+class ModelNotFoundError(FileNotFoundError):
+    pass
+
+
+def resolve_model_path(model: Optional[str]) -> str:
+    if model is not None:
+        return model
+    if (DEFAULT_MODEL_DIR / "config.json").is_file():
+        return str(DEFAULT_MODEL_DIR)
+    raise ModelNotFoundError(
+        "no --model given and no default model is shipped in this version yet; pass --model DIR, "
+        "a folder written by `gliner-biomed convert` or by the trainer"
+    )
+
+
+def load_model(model: Optional[str] = None, device: str = "cpu", **hub_kwargs) -> GLiNERPreTrainedModel:
+    """Loads a GLiNER model folder (or Hub repo id) with this project's model classes."""
+    path = resolve_model_path(model)
+    if Path(path).exists() and not (Path(path) / "config.json").is_file():
+        raise ModelNotFoundError(f"{path}: no config.json; is this a model folder written by `gliner-biomed convert`?")
+    config = GLiNERConfig.from_pretrained(path, **hub_kwargs)
+    loaded = model_class_for(config).from_pretrained(path, config=config, **hub_kwargs)
+    return loaded.to(device).eval()
