@@ -166,7 +166,8 @@ def selective_threshold(model, texts: List[str], labels: List[str], keep: float 
     """A threshold that keeps about ``keep`` of all span/label scores of ``texts``: random heads
     put most scores on one side of 0.5, which makes 0.5 either keep everything or nothing."""
     processor = model.processor
-    words = [[word for word, _, _ in processor.split_words(text)] for text in texts]
+    # the first 300 words fit any backbone in one pass (this only picks a threshold)
+    words = [[word for word, _, _ in processor.split_words(text)][:300] for text in texts]
     inputs = processor.encode_texts(words, None if model.config.is_bi_encoder else [labels] * len(texts))
     if model.config.is_bi_encoder:
         inputs.update(processor.encode_labels(labels))
