@@ -12,6 +12,13 @@ from transformers import AutoModel
 from .configuration_gliner import GLiNERConfig
 from .modeling_gliner_base import GLiNEROutput, GLiNERPreTrainedModel
 
+# transformers 4.x copies only the direct relative imports of a remote-code module when loading
+# from a local folder, so the siblings that modeling_gliner_base needs are named here too.
+from .decoding_gliner import SpanDecoder  # noqa: F401,E402
+from .layers_gliner import SpanMarkerHead  # noqa: F401,E402
+from .processing_gliner import GLiNERProcessor  # noqa: F401,E402
+from .word_splitter import WordSplitter  # noqa: F401,E402
+
 
 class GLiNERBiEncoderModel(GLiNERPreTrainedModel):
     def __init__(self, config: GLiNERConfig):

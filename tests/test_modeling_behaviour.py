@@ -262,3 +262,38 @@ def test_fresh_process_with_only_torch_and_transformers(kind, uni_dir, bi_dir, u
     assert [[(e["start"], e["end"], e["label"]) for e in d] for d in got] == [
         [(e["start"], e["end"], e["label"]) for e in d] for d in expected
     ]
+
+
+OLDEST_TRANSFORMERS = "4.57.6"  # the newest 4.x line; the README states the supported range
+
+
+@pytest.fixture(scope="module")
+def transformers_4_python():
+    """A virtual environment with only torch and transformers 4.57 (built once, at .venv-tf4)."""
+    from model_factory import REPO_ROOT
+
+    venv = REPO_ROOT / ".venv-tf4"
+    python = venv / "bin" / "python"
+    probe = [str(python), "-c", "import transformers; print(transformers.__version__)"]
+    if not python.exists() or subprocess.run(probe, capture_output=True, text=True).stdout.strip() != OLDEST_TRANSFORMERS:
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "torch==2.13.0", f"transformers=={OLDEST_TRANSFORMERS}"],
+            check=True,
+        )
+    return python
+
+
+@pytest.mark.parametrize("backbone,kind", [("tiny-deberta", "uni"), ("minilm", "bi")])
+def test_remote_code_on_transformers_4(backbone, kind, transformers_4_python, tmp_path_factory, abstracts, tmp_path):
+    model_dir = build_converted_model(tmp_path_factory.mktemp(f"tf4-{backbone}-{kind}"), kind, backbone)
+    model = load_model(str(model_dir))
+    threshold = selective_threshold(model, abstracts[1:3], PARITY_LABELS)
+    expected = model.inference(abstracts[:3], PARITY_LABELS, threshold=threshold)
+    assert sum(map(len, expected)) > 0
+    got = run_isolated(transformers_4_python, model_dir, abstracts[:3], PARITY_LABELS, threshold, tmp_path)
+    assert [[(e["start"], e["end"], e["label"]) for e in d] for d in got] == [
+        [(e["start"], e["end"], e["label"]) for e in d] for d in expected
+    ]
+    for mine, theirs in zip(sum(got, []), sum(expected, [])):
+        assert abs(mine["score"] - theirs["score"]) <= 1e-5
