@@ -297,3 +297,37 @@ def test_remote_code_on_transformers_4(backbone, kind, transformers_4_python, tm
     ]
     for mine, theirs in zip(sum(got, []), sum(expected, [])):
         assert abs(mine["score"] - theirs["score"]) <= 1e-5
+
+
+PUSH_AND_PULL = r"""
+import json, sys
+from transformers import AutoModel
+model = AutoModel.from_pretrained(sys.argv[1], trust_remote_code=True)
+texts, labels, threshold = json.loads(sys.argv[2]), json.loads(sys.argv[3]), float(sys.argv[4])
+before = model.inference(texts, labels, threshold=threshold)
+model.push_to_hub("biomed-org/gliner-test", commit_message="upload converted model")
+pulled = AutoModel.from_pretrained("biomed-org/gliner-test", trust_remote_code=True)
+after = pulled.inference(texts, labels, threshold=threshold)
+print(json.dumps({"same": before == after, "entities": sum(map(len, before))}))
+"""
+
+
+@pytest.mark.parametrize("kind", ["uni", "bi"])
+def test_push_to_hub_round_trip(kind, uni_dir, bi_dir, uni, bi, abstracts):
+    from fake_hub import FakeHub, run_client
+
+    model_dir, model = (uni_dir, uni) if kind == "uni" else (bi_dir, bi)
+    threshold = selective_threshold(model, abstracts[:2], PARITY_LABELS)
+    with FakeHub() as hub:
+        code = PUSH_AND_PULL.replace("sys.argv[1]", repr(str(model_dir))).replace(
+            "sys.argv[2]", repr(json.dumps(abstracts[:2]))
+        ).replace("sys.argv[3]", repr(json.dumps(PARITY_LABELS))).replace("sys.argv[4]", repr(str(threshold)))
+        result = run_client(code, hub)
+        summary = json.loads(result.stdout.strip().splitlines()[-1])
+        assert summary == {"same": True, "entities": summary["entities"]} and summary["entities"] > 0
+        files = set(hub.list_files("biomed-org/gliner-test"))
+        expected = {"config.json", "model.safetensors", "tokenizer.json", "configuration_gliner.py", "modeling_gliner_base.py"}
+        if kind == "bi":
+            expected |= {"labels_tokenizer/tokenizer.json", "modeling_gliner_bi_encoder.py"}
+        assert expected <= files
+        assert hub.unhandled == []
