@@ -51,7 +51,24 @@ class WordBiLSTM(nn.Module):
 
 
 class SpanMarkerHead(nn.Module):
-    """Span representations from projected start and end words ("markerV0")."""
+    """Span-type scores from projected start and end words ("markerV0").
+
+    Two ways to compute the same function:
+
+    * ``fused=False`` (default) follows the reference operation for operation: a
+      `(batch, words * max_width, 2*hidden)` concatenation of start and end representations is
+      projected to `4*hidden`, then to `hidden`, then dotted with each type. Scores are
+      bit-for-bit those of the reference package on the same batch.
+    * ``fused=True`` avoids the large intermediates: the first projection of
+      ``[relu(start), relu(end)]`` splits into a start part and an end part computed once per
+      word; the second projection folds into the type embeddings (one `(4*hidden, num_types)`
+      matrix per text); spans are visited one width at a time, so no
+      `(words, max_width, 4*hidden)` tensor exists. Same function, different float rounding
+      (about 1e-6), so a decision between two candidates whose scores tie within that noise
+      can go the other way.
+
+    Parameter names and shapes are the reference's, so its checkpoints load unchanged.
+    """
 
     def __init__(self, hidden_size: int, max_width: int, dropout: float):
         super().__init__()
@@ -60,22 +77,45 @@ class SpanMarkerHead(nn.Module):
         self.project_end = ProjectionMLP(hidden_size, dropout)
         self.out_project = ProjectionMLP(hidden_size * 2, dropout, hidden_size)
 
-    def forward(self, words: torch.Tensor, span_index: torch.Tensor) -> torch.Tensor:
+    def forward(self, words: torch.Tensor, labels: torch.Tensor, fused: bool = False) -> torch.Tensor:
         """
         Args:
-            words: `(batch, num_words, hidden)`.
-            span_index: `(batch, num_words * max_width, 2)` start and end word (inclusive) of
-                every candidate span, ordered by start then width; invalid spans point at word 0.
+            words: `(batch, num_words, hidden)` contextual word representations.
+            labels: `(batch, num_labels, hidden)` projected type embeddings.
+            fused: use the low-memory computation (see the class docstring).
         Returns:
-            `(batch, num_words, max_width, hidden)` span representations.
+            `(batch, num_words, max_width, num_labels)` scores; the span starting at word ``i``
+            with width ``k`` covers words ``i .. i + k``. Spans running past the last word are
+            meaningless (mask them with `enumerate_spans`).
         """
-        batch, num_words, hidden = words.shape
         start = self.project_start(words)
         end = self.project_end(words)
-        start = torch.gather(start, 1, span_index[:, :, 0:1].expand(-1, -1, hidden))
-        end = torch.gather(end, 1, span_index[:, :, 1:2].expand(-1, -1, hidden))
-        spans = self.out_project(torch.cat([start, end], dim=-1).relu())
-        return spans.view(batch, num_words, self.max_width, hidden)
+        if fused:
+            return self._fused_scores(start, end, labels)
+        batch, num_words, hidden = words.shape
+        # (start, end) of every span, ordered by start then width; spans past the end point at
+        # word 0, as in the reference
+        starts = torch.arange(num_words, device=words.device)[:, None].expand(-1, self.max_width)
+        ends = starts + torch.arange(self.max_width, device=words.device)
+        inside = ends < num_words
+        starts, ends = (starts * inside).reshape(-1), (ends * inside).reshape(-1)
+        spans = torch.cat([start[:, starts], end[:, ends]], dim=-1).relu()
+        spans = self.out_project(spans).view(batch, num_words, self.max_width, hidden)
+        return torch.einsum("bwkd,bcd->bwkc", spans, labels)
+
+    def _fused_scores(self, start: torch.Tensor, end: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        num_words, hidden = start.shape[1], start.shape[2]
+        first, _, dropout, second = self.out_project
+        start_part = nn.functional.linear(start.relu(), first.weight[:, :hidden], first.bias)
+        end_part = nn.functional.linear(end.relu(), first.weight[:, hidden:])
+        label_weights = torch.matmul(second.weight.t(), labels.transpose(1, 2))  # (batch, 4*hidden, num_labels)
+        label_bias = torch.matmul(labels, second.bias)  # (batch, num_labels)
+        scores = []
+        for width in range(self.max_width):
+            end_index = torch.clamp(torch.arange(num_words, device=start.device) + width, max=num_words - 1)
+            hidden_units = dropout(torch.relu(start_part + end_part[:, end_index]))
+            scores.append(torch.baddbmm(label_bias.unsqueeze(1), hidden_units, label_weights))
+        return torch.stack(scores, dim=2)
 
 
 def pool_words(
@@ -98,24 +138,11 @@ def pool_words(
     return words
 
 
-def enumerate_spans(lengths: torch.Tensor, num_words: int, max_width: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """All candidate spans of every text in a batch.
-
-    Args:
-        lengths: `(batch,)` number of words of each text.
-        num_words: padded number of words.
-        max_width: longest span.
-    Returns:
-        span_index: `(batch, num_words * max_width, 2)` start/end word, zeroed where invalid.
-        span_mask: `(batch, num_words, max_width)` true where the span lies inside its text.
-    """
-    starts = torch.arange(num_words, device=lengths.device)
-    widths = torch.arange(max_width, device=lengths.device)
-    ends = starts[:, None] + widths[None, :]
-    span_mask = ends[None] < lengths[:, None, None]
-    span_index = torch.stack([starts[:, None].expand(-1, max_width), ends], dim=-1)
-    span_index = span_index[None] * span_mask[..., None]
-    return span_index.reshape(lengths.shape[0], num_words * max_width, 2), span_mask
+def enumerate_spans(lengths: torch.Tensor, num_words: int, max_width: int) -> torch.Tensor:
+    """`(batch, num_words, max_width)` mask of the spans (start word, width) that lie inside
+    each text of `(batch,)` word ``lengths``."""
+    ends = torch.arange(num_words, device=lengths.device)[:, None] + torch.arange(max_width, device=lengths.device)
+    return ends[None] < lengths[:, None, None]
 
 
 def focal_loss_with_logits(

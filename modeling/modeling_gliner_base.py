@@ -96,10 +96,8 @@ class GLiNERPreTrainedModel(PreTrainedModel):
             span_labels: `(batch, num_words, max_width, num_labels)` 0/1 targets (training).
             label_mask: `(batch, num_labels)`, true for real labels (training).
         """
-        span_index, span_mask = enumerate_spans(word_lengths, words.shape[1], self.config.max_width)
-        spans = self.span_head(words, span_index)
-        labels = self.label_projection(label_embeddings)
-        logits = torch.einsum("bwkd,bcd->bwkc", spans, labels)
+        span_mask = enumerate_spans(word_lengths, words.shape[1], self.config.max_width)
+        logits = self.span_head(words, self.label_projection(label_embeddings), fused=self.config.fused_span_scoring)
         loss = None
         if span_labels is not None:
             cell_mask = span_mask[..., None].to(logits.dtype)

@@ -103,4 +103,4 @@ def test_entities_match_reference_in_all_modes(model_pair, ncbi_test_texts):
                 assert abs(mine["score"] - theirs["score"]) <= 1e-5
             total += len(entities)
         # Decoding is selective at this threshold, not all-or-nothing.
-        assert 100 <= total <= 100 * 60, (flat_ner, multi_label, total)
+        assert 100 <= total <= 100 * 300, (flat_ner, multi_label, total)

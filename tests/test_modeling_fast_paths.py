@@ -1,0 +1,66 @@
+"""The speed levers against the plain path on real NCBI-disease abstracts: length-bucketed
+batching and fused span scoring."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from model_factory import NCBI_TEST, PARITY_LABELS, build_converted_model, pubtator_texts, selective_threshold
+
+from gliner_biomed.models import load_model
+
+MODES = [(flat, multi) for flat in (True, False) for multi in (False, True)]
+
+
+def key(entities):
+    return [(e["start"], e["end"], e["label"]) for e in entities]
+
+
+@pytest.fixture(scope="module", params=["uni", "bi"])
+def model(request, tmp_path_factory):
+    return load_model(str(build_converted_model(tmp_path_factory.mktemp(request.param), request.param, "minilm")))
+
+
+@pytest.fixture(scope="module")
+def texts():
+    return pubtator_texts(NCBI_TEST)
+
+
+def test_length_bucketing_changes_nothing(model, texts):
+    threshold = selective_threshold(model, texts[:4], PARITY_LABELS)
+    bucketed = model.score_documents(texts, PARITY_LABELS, batch_size=16, threshold=threshold)
+    in_order = model.score_documents(texts, PARITY_LABELS, batch_size=16, threshold=threshold, sort_by_length=False)
+    for flat, multi in MODES:
+        assert [key(d.entities(threshold, flat, multi)) for d in bucketed] == [
+            key(d.entities(threshold, flat, multi)) for d in in_order
+        ]
+
+
+def test_fused_span_scoring_matches_plain_path(model, texts):
+    processor = model.processor
+    subset = texts[:16]
+    words = [[w for w, _, _ in processor.split_words(t)][:300] for t in subset]
+    inputs = processor.encode_texts(words, None if model.config.is_bi_encoder else [PARITY_LABELS] * len(subset))
+    if model.config.is_bi_encoder:
+        inputs.update(processor.encode_labels(PARITY_LABELS))
+    try:
+        with torch.inference_mode():
+            plain = model(**inputs)
+            model.config.fused_span_scoring = True
+            fused = model(**inputs)
+        mask = plain.span_mask
+        assert (plain.logits[mask] - fused.logits[mask]).abs().max().item() <= 1e-5
+
+        threshold = selective_threshold(model, texts[:4], PARITY_LABELS)
+        fast = model.score_documents(texts, PARITY_LABELS, batch_size=16, threshold=threshold)
+    finally:
+        model.config.fused_span_scoring = False
+    slow = model.score_documents(texts, PARITY_LABELS, batch_size=16, threshold=threshold)
+    for flat, multi in MODES:
+        same = sum(
+            key(a.entities(threshold, flat, multi)) == key(b.entities(threshold, flat, multi)) for a, b in zip(fast, slow)
+        )
+        # Rounding differs by ~1e-6, which decides between candidates that tie within that noise:
+        # measured 98-100 identical abstracts of 100 per mode on these random-weight models.
+        assert same >= 97, (flat, multi, same)
