@@ -1,13 +1,10 @@
-"""JSON Lines input and output with errors that name the file and line, and atomic writes."""
+"""JSON Lines input with errors that name the file and line."""
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Tuple
+from typing import Any, Dict, List, Tuple
 
 
 class InputError(ValueError):
@@ -38,18 +35,3 @@ def read_jsonl(path: Path, required: Dict[str, Tuple[type, ...]]) -> List[Dict[s
                     )
             records.append(record)
     return records
-
-
-@contextmanager
-def atomic_writer(path: Path) -> Iterator[Any]:
-    """A text handle on a temporary file beside ``path``, renamed to ``path`` only on success."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False)
-    try:
-        with handle:
-            yield handle
-        os.replace(handle.name, path)
-    except BaseException:
-        os.unlink(handle.name)
-        raise

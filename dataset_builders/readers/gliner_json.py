@@ -7,10 +7,10 @@ make the text; writing takes the GLiNER view of examples in the one schema.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Iterable, Iterator, List, Mapping, Optional, Union
+
+from ...atomic_files import atomic_writer
 
 from ..records import CorpusFormatError, Location, SourceDocument, SourceEntity
 from ..report import IssueLog
@@ -84,14 +84,6 @@ def write_gliner_json(examples: Iterable[Mapping], path: Union[str, Path]) -> in
     """
     path = Path(path)
     records = [{"tokenized_text": list(example["tokenized_text"]), "ner": [list(span) for span in example["ner"]]} for example in examples]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            json.dump(records, handle, ensure_ascii=False)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    with atomic_writer(path) as handle:
+        json.dump(records, handle, ensure_ascii=False)
     return len(records)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from ..jsonl import atomic_writer, read_jsonl
+from ..atomic_files import atomic_writer
+from ..jsonl import read_jsonl
 from ..models import ModelNotFoundError, load_model
 
 

@@ -192,7 +192,7 @@ class PredictionStore:
         path = self.path(sample)
         if path is None:
             return
-        from gliner_biomed.jsonl import atomic_writer
+        from gliner_biomed.atomic_files import atomic_writer
 
         key = self._key(sample, threshold, config) if self.model_fingerprint else None
         with atomic_writer(path) as out:

@@ -4,10 +4,10 @@ number), results.md (the table) and PNG plots (per-dataset F1; the threshold swe
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Dict, List
+
+from ..atomic_files import atomic_path, atomic_writer
 
 RESULTS_JSON = "results.json"
 RESULTS_TABLE = "results.md"
@@ -71,36 +71,14 @@ def markdown_report(results: Dict) -> str:
     return f"# Evaluation: suite `{results['suite']['name']}`\n\n" + "\n".join(notes) + "\n"
 
 
-def _atomic_path(path: Path) -> Path:
-    """A temporary file beside ``path`` (renamed onto it once written), with the permissions a
-    plain ``open`` would give (temporary files are private by default)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix, delete=False)
-    handle.close()
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(handle.name, 0o666 & ~umask)
-    return Path(handle.name)
-
-
 def _write_text(path: Path, text: str) -> None:
-    temporary = _atomic_path(path)
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    with atomic_writer(path) as handle:
+        handle.write(text)
 
 
 def _save_figure(figure, path: Path) -> None:
-    temporary = _atomic_path(path)
-    try:
+    with atomic_path(path) as temporary:
         figure.savefig(temporary, format="png", dpi=120, bbox_inches="tight")
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 def plot_f1(results: Dict, path: Path) -> None:

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterator, Optional, Set, Union
+
+from ..atomic_files import atomic_writer
 
 
 class InputError(ValueError):
@@ -131,21 +130,6 @@ def recover_appended_output(path: Union[str, Path]) -> Set[str]:
         with path.open("ab") as handle:
             handle.write(b"\n")
     return ids
-
-
-@contextmanager
-def atomic_writer(path: Union[str, Path]) -> Iterator[Any]:
-    """A text handle on a temporary file beside ``path``, renamed to ``path`` only on success."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False)
-    try:
-        with handle:
-            yield handle
-        os.replace(handle.name, path)
-    except BaseException:
-        os.unlink(handle.name)
-        raise
 
 
 def write_json_atomic(path: Union[str, Path], value: Any) -> None:
