@@ -24,7 +24,7 @@ def model(request, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def texts():
-    return pubtator_texts(NCBI_TEST)
+    return pubtator_texts(NCBI_TEST)[:50]
 
 
 def test_length_bucketing_changes_nothing(model, texts):
@@ -63,4 +63,4 @@ def test_fused_span_scoring_matches_plain_path(model, texts):
         )
         # Rounding differs by ~1e-6, which decides between candidates that tie within that noise:
         # measured 98-100 identical abstracts of 100 per mode on these random-weight models.
-        assert same >= 97, (flat, multi, same)
+        assert same >= len(texts) - 2, (flat, multi, same)
