@@ -8,13 +8,13 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Mapping, Optional, Sequence, Union
+from typing import Mapping, Optional, Sequence, Union
 
 import yaml
 
 from .builder import BiomedNERBuilder
 from .card import render_card
-from .pipeline import SYNTHETIC, BuildOptions
+from .pipeline import BuildOptions
 
 DEFAULT_MAX_SHARD_BYTES = 256 * 1024 * 1024
 

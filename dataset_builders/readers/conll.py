@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, List, Optional, Tuple, Union
 
-from ..records import CorpusFormatError, Location, SourceDocument, SourceEntity
+from ..records import Location, SourceDocument, SourceEntity
 from ..report import IssueLog
 from .options import ReadOptions, fail
 

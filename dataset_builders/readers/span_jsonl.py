@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Iterator, List, Optional, Union
 
-from ..records import CorpusFormatError, Location, SourceDocument, SourceEntity
+from ..records import Location, SourceDocument, SourceEntity
 from ..report import IssueLog
 from ..word_view import word_view
 from .options import ReadOptions, checked_entity, fail
