@@ -75,6 +75,7 @@ def test_logits_match_reference(model_pair, ncbi_test_texts):
         assert output.logits.shape == reference_logits.shape
         mask = output.span_mask
         worst = max(worst, (output.logits[mask] - reference_logits[mask]).abs().max().item())
+    print(f"{backbone}-{kind}: {len(texts)} documents, max |logit difference| {worst:.3g}")
     assert worst <= 1e-5, f"{backbone}-{kind}: max |logit difference| {worst:.3g}"
 
 
