@@ -88,3 +88,17 @@ def test_resume_refuses_mixed_runs(tiny_encoder, tmp_path):
     Trainer(tiny_train_config(tiny_encoder, tmp_path / "once", max_steps=2)).train()
     with pytest.raises(FileExistsError, match="--resume"):
         Trainer(tiny_train_config(tiny_encoder, tmp_path / "once", max_steps=2)).train()
+
+
+def test_bi_encoder_trains_and_saves(tiny_encoder, tmp_path):
+    from gliner_biomed.models import load_model
+    from gliner_biomed.trainers.loop import Trainer
+
+    config = tiny_train_config(tiny_encoder, tmp_path / "bi", labels_encoder=str(tiny_encoder), max_steps=3, save_every=3)
+    trainer = Trainer(config)
+    batch = trainer.collator(trainer.schedule.sources[0][1][:4], random.Random(0))
+    assert batch["labels_input_ids"].shape[0] == batch["span_labels"].shape[-1] == batch["label_mask"].shape[1]
+    trainer.train()
+    model = load_model(str(tmp_path / "bi" / "final"))
+    assert model.config.is_bi_encoder
+    assert isinstance(model.predict_entities("Cisplatin nephrotoxicity in rats.", ["chemical", "disease"], threshold=0.0), list)

@@ -3,17 +3,16 @@ per entity type, and the few-shot curve (strict micro-F1 against K, seeded repea
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import tempfile
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional
 
-from .config import TrainConfig
-from .data import corpus_types, few_shot_sample, load_source, SourceSpec
+from .config import TrainConfig, add_config_arguments
+from .data import SourceSpec, corpus_types, few_shot_sample, load_source
 
 
 @dataclass
@@ -205,18 +204,12 @@ def plot_curve(summary: Dict, path: Path) -> None:
 
 
 # -- command line ---------------------------------------------------------------------------
-def _add_dataclass_flags(parser, config_class, positional: Sequence[str] = ()) -> None:
-    from .config import add_config_arguments
-
-    add_config_arguments(parser, config_class)
-
-
 def register_adapt(subparsers, formatter) -> None:
     parser = subparsers.add_parser(
         "adapt", formatter_class=formatter,
         help="few-shot LoRA adapter on a model's encoder from K examples per entity type (optionally vs full fine-tuning)",
     )
-    _add_dataclass_flags(parser, AdaptConfig)
+    add_config_arguments(parser, AdaptConfig)
     parser.set_defaults(func=_run_adapt)
 
 
@@ -225,14 +218,14 @@ def register_few_shot_curve(subparsers, formatter) -> None:
         "few-shot-curve", formatter_class=formatter,
         help="strict micro-F1 against K (examples per type) after LoRA adaptation, seeded repeats; JSON + PNG",
     )
-    _add_dataclass_flags(parser, CurveConfig)
+    add_config_arguments(parser, CurveConfig)
     parser.set_defaults(func=_run_curve)
 
 
 def _from_args(args, config_class):
-    from .config import load_config
-
     import dataclasses
+
+    from .config import load_config
 
     return load_config(None, {f.name: getattr(args, f.name, None) for f in dataclasses.fields(config_class)}, config_class)
 

@@ -13,9 +13,10 @@ slice of every global batch; the global batch is batch_size x processes x accumu
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import importlib.util
 import json
-import math
 import os
 import random
 import shutil
@@ -134,6 +135,8 @@ class Trainer:
         if config.threads:
             torch.set_num_threads(config.threads)
         self.output_dir = Path(config.output_dir)
+        if config.tensorboard and not (importlib.util.find_spec("tensorboard") or importlib.util.find_spec("tensorboardX")):
+            raise ValueError("--tensorboard needs the tensorboard package (pip install tensorboard); the CSV log is always written")
         self.accelerator = Accelerator(mixed_precision=resolve_mixed_precision(config.mixed_precision),
                                        log_with="tensorboard" if config.tensorboard else None,
                                        project_dir=str(self.output_dir))
@@ -241,7 +244,7 @@ class Trainer:
                 rng = random.Random(f"{config.seed}/labels/{number}/{rank}")
                 inputs = {k: v.to(accelerator.device) for k, v in self.collator(mine, rng).items()}
                 syncing = index == len(micro) - 1
-                context = accelerator.no_sync(self.model) if not syncing and world > 1 else _null()
+                context = accelerator.no_sync(self.model) if not syncing and world > 1 else contextlib.nullcontext()
                 with context, accelerator.autocast():
                     output = self.model(**inputs, focal_alpha=config.focal_alpha, focal_gamma=config.focal_gamma)
                     # Per-example mean over the optimizer step (sum over spans x types, as the reference).
@@ -296,14 +299,6 @@ class Trainer:
             accelerator.end_training()
         return {"step": self.step, "best": self.best, "final": str(final) if final else None, "resumed_from": resumed_from,
                 "seconds": round(time.time() - started, 2)}
-
-
-class _null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def train(config: TrainConfig) -> Dict:
