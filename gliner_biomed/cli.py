@@ -15,6 +15,7 @@ COMMAND_MODULES = [
     "gliner_biomed.evaluation.cli",
     "gliner_biomed.synth.cli",
     "gliner_biomed.trainers.cli",
+    "gliner_biomed.publishing.cli",
 ]
 
 

@@ -1,0 +1,185 @@
+"""Staging: the exact folder that would be uploaded, per repo kind.
+
+Each `stage_*` writes a fresh folder (assembled under a temporary name, renamed at the end) that
+holds exactly the files of the Hub repo: what `--dry-run` lists and what `upload_folder` sends.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence
+
+from .model_card import ModelCardOptions, render_model_card
+
+SPACE_NAME = "gliner-biomed"
+# Never part of a repo: caches and editor/OS debris.
+IGNORED_NAMES = {"__pycache__", ".cache", ".git", ".DS_Store", ".ipynb_checkpoints", "screenshot.png"}
+
+
+class StagingError(ValueError):
+    """The source folder is not what the repo kind needs (names the folder and the file)."""
+
+
+@dataclass(frozen=True)
+class RepoKind:
+    name: str  # model | dataset | metric | space
+    repo_type: str  # the Hub's repo type
+    space_sdk: Optional[str] = None
+
+
+REPO_KINDS = {
+    "model": RepoKind("model", "model"),
+    "dataset": RepoKind("dataset", "dataset"),
+    # evaluate metrics live on the Hub as Spaces (tagged "evaluate", "metric").
+    "metric": RepoKind("metric", "space", space_sdk="gradio"),
+    "space": RepoKind("space", "space", space_sdk="gradio"),
+}
+
+
+@dataclass
+class StagedRepo:
+    kind: RepoKind
+    folder: Path
+    source: Path
+    notes: List[str] = field(default_factory=list)
+
+    def files(self) -> List[str]:
+        return sorted(str(path.relative_to(self.folder)) for path in self.folder.rglob("*") if path.is_file())
+
+
+def default_metric_dir() -> Path:
+    return Path(str(resources.files("gliner_biomed.metrics") / "span_ner"))
+
+
+def default_space_dir() -> Path:
+    return Path(str(resources.files("gliner_biomed.spaces") / SPACE_NAME))
+
+
+def _ignore(_directory, names):
+    return [name for name in names if name in IGNORED_NAMES or name.endswith((".pyc", ".tmp"))]
+
+
+def _build_atomically(out: Path, fill: Callable[[Path], None]) -> Path:
+    out = Path(out)
+    if out.exists() and any(out.iterdir()):
+        raise StagingError(f"staging folder {out} exists and is not empty; remove it or choose another --stage-dir")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    temporary = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        fill(temporary)
+        umask = os.umask(0)
+        os.umask(umask)
+        for path in [temporary, *temporary.rglob("*")]:
+            os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~umask)
+        if out.exists():
+            out.rmdir()
+        os.replace(temporary, out)
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+    return out
+
+
+def _copy_tree(source: Path, target: Path) -> None:
+    shutil.copytree(source, target, ignore=_ignore, dirs_exist_ok=True)
+
+
+def _require(folder: Path, names: Sequence[str], hint: str) -> None:
+    if not folder.is_dir():
+        raise StagingError(f"{folder} is not a folder")
+    missing = [name for name in names if not (folder / name).exists()]
+    if missing:
+        raise StagingError(f"{folder}: missing {', '.join(missing)}; {hint}")
+
+
+# ------------------------------------------------------------------------------------ model
+def stage_model(source, out, card: ModelCardOptions) -> StagedRepo:
+    """A full model folder (AutoModel + trust_remote_code) with its rendered card. An adapter
+    package (like the shipped default model) is exported with the adapter merged, because the
+    Hub's remote code cannot assemble it over a base encoder."""
+    from ..trainers.packaging import export_full_model, is_adapter_package
+
+    source = Path(source)
+    _require(source, ["config.json"], "is this a model folder written by `gliner-biomed convert` or the trainer?")
+    adapter = is_adapter_package(source)
+    if not adapter:
+        _require(source, ["configuration_gliner.py"], "the folder lacks the modeling code; re-save it with `gliner-biomed convert`")
+
+    def fill(folder: Path) -> None:
+        if adapter:
+            export_full_model(source, folder / "model")
+            for path in (folder / "model").iterdir():
+                os.replace(path, folder / path.name)
+            (folder / "model").rmdir()
+        else:
+            _copy_tree(source, folder)
+        rendered = render_model_card(folder, card, training_source=source)
+        for name, path in rendered.extra_files.items():
+            shutil.copyfile(path, folder / name)
+        rendered.card.save(folder / "README.md")
+
+    staged = StagedRepo(REPO_KINDS["model"], _build_atomically(out, fill), source)
+    if adapter:
+        staged.notes.append(f"{source} is an adapter package: staged as a standalone model with the LoRA adapter merged")
+    return staged
+
+
+# ---------------------------------------------------------------------------------- dataset
+def stage_dataset(source, out) -> StagedRepo:
+    """A folder written by `gliner-biomed datasets build` (Parquet shards + card), copied as is."""
+    source = Path(source)
+    _require(source, ["README.md", "data"], "build it first with `gliner-biomed datasets build NAME --out DIR`")
+    if not any((source / "data").rglob("*.parquet")):
+        raise StagingError(f"{source}/data holds no Parquet shard")
+    return StagedRepo(REPO_KINDS["dataset"], _build_atomically(out, lambda folder: _copy_tree(source, folder)), source)
+
+
+# ----------------------------------------------------------------------------------- metric
+def stage_metric(source, out) -> StagedRepo:
+    """The evaluate module folder (span_ner.py, its metric card README.md, app.py, requirements.txt)."""
+    source = Path(source) if source else default_metric_dir()
+    scripts = [path.name for path in source.glob("*.py") if path.name != "app.py"]
+    _require(source, ["README.md", "app.py", "requirements.txt"], "a metric Space needs its card, app.py and requirements.txt")
+    if len(scripts) != 1:
+        raise StagingError(f"{source}: expected one metric script beside app.py, found {scripts}")
+    return StagedRepo(REPO_KINDS["metric"], _build_atomically(out, lambda folder: _copy_tree(source, folder)), source)
+
+
+# ------------------------------------------------------------------------------------ space
+def stage_space(source, out, model_repos: Dict[str, str], dataset_repos: Sequence[str] = (), examples: Optional[List[Dict]] = None) -> StagedRepo:
+    """The demo Space: app.py, requirements.txt, README.md (header `models:`/`datasets:` set to the
+    repos it uses), space_config.json (display name -> model repo) and examples.json (abstracts
+    from the real corpora, taken at staging time)."""
+    from huggingface_hub import RepoCard
+
+    source = Path(source) if source else default_space_dir()
+    _require(source, ["app.py", "requirements.txt", "README.md"], "a Space needs app.py, requirements.txt and README.md")
+    if not model_repos:
+        raise StagingError("a Space needs at least one model repo (--model-repo ORG/NAME): it cannot ship the local default model")
+    for repo_id in model_repos.values():
+        if repo_id.count("/") != 1:
+            raise StagingError(f"--model-repo must be a Hub repo id 'org/name', got {repo_id!r}")
+    if examples is None:
+        from .space_examples import corpus_examples
+
+        examples = corpus_examples()
+
+    def fill(folder: Path) -> None:
+        _copy_tree(source, folder)
+        for stale in ("space_config.json", "examples.json"):
+            (folder / stale).unlink(missing_ok=True)
+        card = RepoCard.load(folder / "README.md")
+        card.data.models = list(model_repos.values())
+        if dataset_repos:
+            card.data.datasets = list(dataset_repos)
+        card.save(folder / "README.md")
+        (folder / "space_config.json").write_text(json.dumps({"models": model_repos}, indent=1) + "\n", encoding="utf-8")
+        (folder / "examples.json").write_text(json.dumps(examples, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+    return StagedRepo(REPO_KINDS["space"], _build_atomically(out, fill), source)

@@ -1,0 +1,93 @@
+"""The model card rendered from a real evaluation (results.json written by `gliner-biomed
+evaluate` on real corpora) and a real few-shot curve: every number comes from those files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from model_factory import build_converted_model
+
+from gliner_biomed.cli import main
+from gliner_biomed.evaluation.report import percent
+from gliner_biomed.publishing.model_card import CardError, ModelCardOptions, render_model_card
+
+
+@pytest.fixture(scope="session")
+def card_model(tmp_path_factory) -> Path:
+    return build_converted_model(tmp_path_factory.getbasetemp() / "publishing_minilm_uni", "uni", "minilm")
+
+
+@pytest.fixture(scope="module")
+def results_file(card_model, tmp_path_factory, corpora_dir) -> Path:
+    out = tmp_path_factory.mktemp("evaluation")
+    assert main(["evaluate", "--model", str(card_model), "--suite", "smoke", "--max-documents", "2", "--out", str(out)]) == 0
+    return out / "results.json"
+
+
+@pytest.fixture(scope="module")
+def curve_dir(card_model, tmp_path_factory) -> Path:
+    from gliner_biomed.trainers.adapt import CurveConfig, few_shot_curve
+
+    out = tmp_path_factory.mktemp("curve")
+    few_shot_curve(CurveConfig(model=str(card_model), corpora=["ncbi-disease"], shots=[0, 1], seeds=[0], steps=1,
+                               batch_size=2, eval_max_documents=2, out=str(out), threads=1))
+    return out
+
+
+def test_card_from_real_results(card_model, results_file, curve_dir, tmp_path):
+    results = json.loads(results_file.read_text())
+    curve = json.loads((curve_dir / "few_shot_curve.json").read_text())
+    rendered = render_model_card(card_model, ModelCardOptions(repo_id="org/gliner-biomed-test", results=[str(results_file)],
+                                                              few_shot_curve=str(curve_dir)))
+    text = rendered.card.content
+    rendered.card.save(tmp_path / "README.md")
+    print(text)  # for review: pytest -s
+    # Metadata parses and says what the model is.
+    assert rendered.card.data.license == "apache-2.0" and rendered.card.data.library_name == "transformers"
+    assert "custom_code" in rendered.card.data.tags and "uni-encoder" in rendered.card.data.tags
+    # Every evaluation row is in the table, with the numbers of results.json.
+    for row in results["datasets"]:
+        scores = row["scores"]
+        cells = f"| {row['name']} | {row['split']} | {row['num_documents']} of {row['num_documents_total']} | " \
+                f"{percent(scores['micro_precision'])} | {percent(scores['micro_recall'])} | {percent(scores['micro_f1'])} |"
+        assert cells in text
+    assert f"| {percent(results['average']['micro_f1'])} |" in text
+    assert f"### Suite `{results['suite']['name']}`" in text
+    # Architecture facts come from the folder.
+    assert "`GLiNERUniEncoderModel`" in text and "sentence-transformers/all-MiniLM-L6-v2" in text and "6 layers" in text
+    from safetensors.torch import load_file
+
+    parameters = sum(t.numel() for t in load_file(str(card_model / "model.safetensors")).values())
+    assert f"({parameters:,})" in text
+    # The few-shot curve: image shipped beside the card, points in the table.
+    assert rendered.extra_files == {"few_shot_curve.png": curve_dir / "few_shot_curve.png"}
+    assert "![Few-shot curve](few_shot_curve.png)" in text
+    point = curve["curves"]["ncbi-disease"][1]
+    assert f"{100 * point['mean_f1']:.2f} ± {100 * point['std_f1']:.2f}" in text
+    # How to load, license, citation.
+    assert 'AutoModel.from_pretrained("org/gliner-biomed-test", trust_remote_code=True)' in text
+    assert "eprint        = {2504.00676}" in text
+    assert "No training record was found" in text  # a converted model has none
+
+
+def test_card_reads_the_training_record_of_a_trained_model(card_model, tmp_path):
+    import shutil
+
+    folder = shutil.copytree(card_model, tmp_path / "trained")
+    record = {"training": {"step": 600, "validation": {"bc5cdr/validation": 0.4246}},
+              "config": {"data": ["bc5cdr:train@6", "bc2gm:train@1"], "lora": True, "lora_r": 16, "lora_alpha": 32, "level": "sentence",
+                         "max_words": 128, "max_types": 25, "corpus_negatives": True, "lr_encoder": 5e-4, "lr_heads": 5e-4}}
+    (folder / "training_info.json").write_text(json.dumps(record))  # the format trainers.packaging writes
+    text = render_model_card(folder).card.content
+    assert "600 steps, LoRA on the encoder (r=16, alpha=32)" in text
+    assert '"bc5cdr:train@6", "bc2gm:train@1"' in text and "bc5cdr/validation = 0.4246" in text
+
+
+def test_bad_results_file_is_named(card_model, tmp_path):
+    bad = tmp_path / "results.json"
+    bad.write_text(json.dumps({"suite": {"name": "x"}}))
+    with pytest.raises(CardError, match=f"{bad}: no 'datasets'"):
+        render_model_card(card_model, ModelCardOptions(results=[str(bad)]))
