@@ -14,6 +14,7 @@ COMMAND_MODULES = [
     "gliner_biomed.dataset_builders.cli",
     "gliner_biomed.evaluation.cli",
     "gliner_biomed.synth.cli",
+    "gliner_biomed.bench.cli",
     "gliner_biomed.trainers.cli",
     "gliner_biomed.publishing.cli",
 ]

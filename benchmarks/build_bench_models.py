@@ -1,0 +1,97 @@
+"""The benchmark's models: random-weight reference `gliner` checkpoints and their conversions.
+
+* ``small``: the shape of gliner-biomed-small: a DeBERTa-v3-small-shaped backbone (hidden 768,
+  6 layers, 12 heads, intermediate 3072, relative attention, 512 positions) with a vocabulary of
+  deberta-v3's size, 128,100 entries. Its sentencepiece unigram tokenizer is trained locally on
+  corpus text (the training text cannot support 128k real pieces): ``TRAINED_PIECES`` real
+  pieces, then unused filler pieces up to 128,100 so that the embedding matrix (and the memory)
+  has deberta-v3-small's shape. Span head hidden size 768.
+* ``minilm``: the MiniLM-based model of the tests (real all-MiniLM-L6-v2 backbone, random heads,
+  hidden 256), or the shipped default model when the package has one.
+
+Built folders are cached under ``runs/bench/models`` (git-ignored).
+
+    python benchmarks/build_bench_models.py [--root runs/bench/models]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+from pathlib import Path
+
+import torch
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT / "tests"))  # the reference-model builder shared with the tests
+
+from model_factory import CORPORA, build_converted_model, build_reference_model, pubtator_texts  # noqa: E402
+
+DEFAULT_ROOT = REPO_ROOT / "runs" / "bench" / "models"
+DEBERTA_V3_VOCAB = 128_100
+TRAINED_PIECES = 24_000  # the most the six training sets support is about 28k
+TOKENIZER_TEXTS = ["NCBIdisease_Train", "BC5CDR_TrainDev", "BioRED_TrainDev", "GNormPlus_Train", "NLMgene_Train", "tmVar3_Train"]
+
+
+def build_small_deberta_backbone(out_dir: Path, seed: int = 0) -> Path:
+    import sentencepiece as spm
+    from transformers import DebertaV2Config, DebertaV2Model, DebertaV2Tokenizer
+
+    out_dir = Path(out_dir)
+    if (out_dir / "config.json").is_file():
+        return out_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    texts = [text for name in TOKENIZER_TEXTS for text in pubtator_texts(CORPORA / "pubtator" / f"{name}.PubTator")]
+    model_file = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(texts), model_writer=model_file, vocab_size=TRAINED_PIECES, model_type="unigram",
+        pad_id=0, unk_id=1, bos_id=2, eos_id=3, pad_piece="[PAD]", unk_piece="[UNK]", bos_piece="[CLS]",
+        eos_piece="[SEP]", user_defined_symbols=["[MASK]"], minloglevel=2, num_threads=2,
+    )  # fmt: skip
+    processor = spm.SentencePieceProcessor(model_proto=model_file.getvalue())
+    vocab = [(processor.id_to_piece(i), processor.get_score(i)) for i in range(processor.get_piece_size())]
+    lowest = min(score for _, score in vocab)
+    vocab += [(f"<unused{i}>", lowest - 100.0) for i in range(DEBERTA_V3_VOCAB - len(vocab))]
+    tokenizer = DebertaV2Tokenizer(vocab=vocab, model_max_length=512)
+    tokenizer.save_pretrained(out_dir)
+    torch.manual_seed(seed)
+    config = DebertaV2Config(
+        vocab_size=len(tokenizer), hidden_size=768, num_hidden_layers=6, num_attention_heads=12,
+        intermediate_size=3072, max_position_embeddings=512, relative_attention=True, position_buckets=256,
+        pos_att_type=["p2c", "c2p"], position_biased_input=False, norm_rel_ebd="layer_norm", share_att_key=True,
+        pad_token_id=0, hidden_act="gelu", layer_norm_eps=1e-7, type_vocab_size=0,
+    )  # fmt: skip
+    DebertaV2Model(config).save_pretrained(out_dir)
+    return out_dir
+
+
+def build_small(root: Path) -> tuple[Path, Path]:
+    from gliner_biomed.convert import convert_checkpoint
+
+    root = Path(root) / "small-uni"
+    converted = root / "converted"
+    reference = build_reference_model(build_small_deberta_backbone(root / "backbone"), "uni", root / "reference", 768)
+    if not (converted / "config.json").is_file():
+        convert_checkpoint(reference, converted)
+    return converted, reference
+
+
+def build_minilm(root: Path) -> tuple[Path, Path]:
+    root = Path(root) / "minilm-uni"
+    converted = build_converted_model(root, "uni", "minilm")
+    return converted, root / "reference"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="cache folder of the built models")
+    args = parser.parse_args(argv)
+    for name, build in (("small", build_small), ("minilm", build_minilm)):
+        converted, reference = build(args.root)
+        print(f"{name}: ours={converted} reference={reference}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
