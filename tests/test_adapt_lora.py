@@ -57,6 +57,10 @@ def test_lora_save_load_merge_equality(lora_model, tiny_encoder, tmp_path):
     folder = save_model_folder(lora_model, tmp_path / "package", base={"encoder": str(tiny_encoder)})
     assert (folder / PACKAGE_FILE).is_file() and (folder / ADAPTER_FOLDER / "adapter_config.json").is_file()
     assert not (folder / "model.safetensors").exists()  # the base encoder is not copied
+    from safetensors import safe_open
+
+    with safe_open(str(folder / ADAPTER_FOLDER / "adapter_model.safetensors"), "pt") as adapter:
+        assert not [k for k in adapter.keys() if "base_layer" in k]  # nor its (resized) embedding matrix
 
     unmerged = load_adapter_package(folder, merge=False)
     assert has_lora(unmerged)

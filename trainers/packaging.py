@@ -133,7 +133,9 @@ def save_model_folder(model: GLiNERPreTrainedModel, out_dir, base: Optional[Dict
             if heads_dtype is not None:
                 heads = {k: v.to(heads_dtype) if v.is_floating_point() else v for k, v in heads.items()}
             save_file(heads, str(tmp / HEADS_FILE))
-            model.text_encoder.save_pretrained(str(tmp / ADAPTER_FOLDER))
+            # The resized embedding matrix is the base's plus the prompt-marker rows, which the
+            # adapter already holds as trainable tokens: do not copy the whole matrix into it.
+            model.text_encoder.save_pretrained(str(tmp / ADAPTER_FOLDER), save_embedding_layers=False)
             if "encoder" in base:
                 package = {"format": PACKAGE_FORMAT, "base_encoder": describe_base_encoder(base["encoder"])}
             else:
