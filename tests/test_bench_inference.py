@@ -8,6 +8,8 @@ import json
 
 import pytest
 
+pytestmark = pytest.mark.slow  # ~75 s: runs the whole benchmark on 2 documents; `pytest -m slow`
+
 from model_factory import build_converted_model
 
 pytest.importorskip("gliner")
