@@ -91,7 +91,7 @@ def test_predict_bad_input_names_file_and_line(built, tmp_path, capsys):
     docs.write_text('{"id": "a", "text": "fine"}\n{"id": "b", "txt": "typo"}\n')
     out = tmp_path / "out.jsonl"
     assert main(["predict", "--model", str(converted), "--labels", "disease", "--input", str(docs), "--output", str(out)]) == 2
-    assert f"{docs}:2: missing key 'text'" in capsys.readouterr().err
+    assert f"{docs}:2: field 'text' is missing" in capsys.readouterr().err
     assert not out.exists()
     assert main(["predict", "--model", str(converted), "--labels", " , ", "text"]) == 2
     assert "--labels" in capsys.readouterr().err

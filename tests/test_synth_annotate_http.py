@@ -17,9 +17,9 @@ import pytest
 
 from gliner_biomed.synth.annotate import AnnotateConfig, annotate
 from gliner_biomed.synth.client import BackendError, OpenAIChatBackend, OpenAIConfig
-from gliner_biomed.synth.records import InputError, recover_appended_output
+from gliner_biomed.io_records import InputError, recover_appended_output
 from gliner_biomed.synth.replay_server import ReplayServer, load_recordings
-from gliner_biomed.synth.sharding import merge_outputs, resolve_shard, shard_of, shard_path
+from gliner_biomed.sharding import merge_outputs, resolve_shard, shard_of, shard_path
 
 RECORDINGS = Path(__file__).resolve().parent / "data" / "synth" / "recorded_completions.jsonl"
 
@@ -226,7 +226,7 @@ def test_parquet_input_is_streamed_with_row_numbers(tmp_path, recordings):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from gliner_biomed.synth.records import iter_texts, text_id
+    from gliner_biomed.io_records import iter_texts, text_id
 
     path = tmp_path / "abstracts.parquet"
     table = pa.table({"pmid": [r["id"] for r in recordings[:5]], "abstract": [r["text"] for r in recordings[:5]]})

@@ -18,7 +18,7 @@ from gliner_biomed.synth.cli import main as synth_main
 from gliner_biomed.synth.distil import IGNORE_INDEX, answer_json, teacher_pairs, tokenise_pairs
 from gliner_biomed.synth.local_backend import LocalGenerationConfig, TransformersBackend
 from gliner_biomed.synth.prompts import load_prompt, plain_chat
-from gliner_biomed.synth.records import InputError
+from gliner_biomed.io_records import InputError
 from gliner_biomed.synth.replay_server import load_recordings
 
 RECORDINGS = Path(__file__).resolve().parent / "data" / "synth" / "recorded_completions.jsonl"
@@ -181,7 +181,7 @@ def test_launcher_workers_split_the_input_and_merge(tmp_path, student, recording
     import subprocess
     import sys
 
-    from gliner_biomed.synth.sharding import list_shard_files, merge_outputs, shard_of
+    from gliner_biomed.sharding import list_shard_files, merge_outputs, shard_of
 
     texts = tmp_path / "texts.jsonl"
     ids = [f"doc-{index}" for index in range(8)]

@@ -20,8 +20,8 @@ from tqdm.auto import tqdm
 from .cache import RequestCache, request_key
 from .client import BackendError, Completion
 from .prompts import DEFAULT_PROMPT, Messages, load_prompt
-from .records import TextRecord, iter_texts, recover_appended_output
-from .sharding import shard_of
+from ..io_records import TextRecord, iter_texts, recover_appended_output
+from ..sharding import shard_of
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import List, Optional
 
-from .records import InputError
+from ..io_records import InputError
 
 _FORMATTER = argparse.ArgumentDefaultsHelpFormatter
 
@@ -77,7 +77,7 @@ def _make_backend(args):
 
 def _run_annotate(args) -> int:
     from .annotate import AnnotateConfig, annotate
-    from .sharding import resolve_shard, shard_path
+    from ..sharding import resolve_shard, shard_path
 
     num_shards, shard_index = resolve_shard(args.num_shards, args.shard_index)
     config = AnnotateConfig(
@@ -185,7 +185,7 @@ def _add_merge(subparsers) -> None:
 
 
 def _run_merge(args) -> int:
-    from .sharding import list_shard_files, merge_outputs
+    from ..sharding import list_shard_files, merge_outputs
 
     inputs: List[Path] = list(args.inputs) + (list_shard_files(args.shards_of) if args.shards_of else [])
     if not inputs:

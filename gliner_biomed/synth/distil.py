@@ -23,7 +23,7 @@ from .labels import LabelNormaliser
 from .local_backend import STUDENT_INFO, encode_prompt
 from .parsing import parse_llm_output
 from .prompts import DEFAULT_PROMPT, Messages, chat_prompt, load_prompt
-from .records import InputError, iter_jsonl
+from ..io_records import InputError, iter_jsonl
 
 IGNORE_INDEX = -100  # label id the loss skips (prompt and padding tokens)
 

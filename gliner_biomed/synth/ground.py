@@ -20,7 +20,8 @@ from tqdm.auto import tqdm
 from .grounding import GroundingConfig, ground_mentions
 from .labels import LabelNormaliser
 from .parsing import parse_llm_output
-from .records import InputError, atomic_writer, iter_jsonl, write_json_atomic
+from ..atomic_files import atomic_writer
+from ..io_records import InputError, iter_jsonl, write_json_atomic
 
 TRUNCATED_POLICIES = ("keep", "drop")
 

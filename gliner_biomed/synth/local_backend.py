@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Union
 
+from ..sharding import default_worker_device
 from .client import Completion
 from .prompts import Messages, chat_prompt
 
@@ -40,14 +40,6 @@ def _weights_fingerprint(folder: Path) -> str:
     return digest.hexdigest()[:12]
 
 
-def _default_device() -> str:
-    import torch
-
-    if torch.cuda.is_available():
-        return f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}"  # one GPU per accelerate/torchrun worker
-    return "cpu"
-
-
 class TransformersBackend:
     """``complete_batch([messages, ...])`` with a local causal LM (left-padded batched generation)."""
 
@@ -61,7 +53,7 @@ class TransformersBackend:
         if not (folder / "config.json").exists() and not (folder / "adapter_config.json").exists():
             raise FileNotFoundError(f"{folder}: not a model folder (no config.json) nor an adapter folder (no adapter_config.json)")
         self.config = config
-        self.device = device or _default_device()
+        self.device = device or default_worker_device()
         self.tokenizer = AutoTokenizer.from_pretrained(folder)
         if (folder / "adapter_config.json").exists():
             from peft import PeftModel
