@@ -7,7 +7,8 @@ import argparse
 import importlib
 import sys
 
-# (module, attribute): each register(subparsers) adds one or more commands.
+# Each module's register(subparsers) adds one or more commands; a module that fails to import
+# is a broken install and must stop the CLI, not silently drop its commands.
 COMMAND_MODULES = [
     "gliner_biomed.commands.convert",
     "gliner_biomed.commands.predict",
@@ -28,13 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module_name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name and module_name.startswith(error.name):  # command group not built yet
-                continue
-            raise
-        module.register(subparsers)
+        importlib.import_module(module_name).register(subparsers)
     return parser
 
 

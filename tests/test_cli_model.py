@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import pytest
 
 from model_factory import NCBI_TEST, PARITY_LABELS, build_converted_model, minilm_dir, pubtator_texts, selective_threshold
 
+from gliner_biomed import cli
 from gliner_biomed.cli import main
 from gliner_biomed.models import load_model
 
@@ -25,8 +27,18 @@ def built(tmp_path_factory):
 def test_help_lists_commands():
     result = subprocess.run([sys.executable, "-m", "gliner_biomed.cli", "--help"], capture_output=True, text=True)
     assert result.returncode == 0
-    for command in ("convert", "predict", "datasets", "evaluate"):
-        assert command in result.stdout
+    listed = set(re.findall(r"^    (\S+)", result.stdout, flags=re.MULTILINE))
+    assert listed == {
+        "convert", "predict", "predict-merge", "datasets", "evaluate", "synth", "bench", "export-onnx",
+        "train", "adapt", "few-shot-curve", "export-default", "publish", "space",
+    }
+
+
+def test_a_command_module_that_fails_to_import_stops_the_cli(monkeypatch):
+    # A broken install must fail loudly instead of quietly dropping a command group from --help.
+    monkeypatch.setattr(cli, "COMMAND_MODULES", [*cli.COMMAND_MODULES, "gliner_biomed.no_such_commands"])
+    with pytest.raises(ModuleNotFoundError, match="gliner_biomed.no_such_commands"):
+        cli.build_parser()
 
 
 def test_convert_with_null_encoder_config_needs_a_local_backbone_folder(built, tmp_path, capsys):
