@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Mapping, Optional, Sequence, Union
 
 import yaml
 
+from ..atomic_files import atomic_folder
 from .builder import BiomedNERBuilder
 from .card import render_card
 from .pipeline import BuildOptions
@@ -35,20 +35,15 @@ def export_dataset_repo(
 ) -> Path:
     """Write a folder that ``datasets.load_dataset(out_dir)`` loads with no remote code.
 
-    The folder is assembled under a temporary sibling name and renamed at the end, so an
-    interrupted build never leaves a half-written repo behind (rerunning starts clean).
+    The folder is assembled under a temporary sibling name and renamed at the end (atomic_folder),
+    so an interrupted build never leaves a half-written repo behind (rerunning starts clean).
     """
     out_dir = Path(out_dir)
     if out_dir.exists() and not export.overwrite:
         raise FileExistsError(f"{out_dir} exists; pass --overwrite to replace it")
     if not export.levels:
         raise ValueError("at least one level is needed")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir()
-    try:
+    with atomic_folder(out_dir, overwrite=export.overwrite) as staging:
         builds, data_files = {}, {}
         for level in export.levels:
             level_options = BuildOptions(**{**options.__dict__, "level": level})
@@ -78,12 +73,6 @@ def export_dataset_repo(
         report = {level: build.report() for level, build in builds.items()}
         (staging / "validation_report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8")
         render_card(builds, data_files, export.levels[0]).save(staging / "README.md")
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return out_dir
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
+from ..atomic_files import atomic_folder
 from .model_card import ModelCardOptions, render_model_card
 
 SPACE_NAME = "gliner-biomed"
@@ -69,20 +69,8 @@ def _build_atomically(out: Path, fill: Callable[[Path], None]) -> Path:
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         raise StagingError(f"staging folder {out} exists and is not empty; remove it or choose another --stage-dir")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_folder(out) as temporary:
         fill(temporary)
-        umask = os.umask(0)
-        os.umask(umask)
-        for path in [temporary, *temporary.rglob("*")]:
-            os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~umask)
-        if out.exists():
-            out.rmdir()
-        os.replace(temporary, out)
-    except BaseException:
-        shutil.rmtree(temporary, ignore_errors=True)
-        raise
     return out
 
 
