@@ -51,6 +51,7 @@ class ConversionOptions:
     encoder_config: Optional[Path] = None
     labels_encoder_config: Optional[Path] = None
     labels_tokenizer: Optional[Path] = None
+    fused_span_scoring: bool = False  # the fast span head instead of the reference's exact operations
 
 
 def map_state_dict_key(key: str) -> Optional[str]:
@@ -152,6 +153,7 @@ def build_config(source: Path, options: ConversionOptions) -> GLiNERConfig:
         ent_token=saved.get("ent_token", "<<ENT>>"),
         sep_token=saved.get("sep_token", "<<SEP>>"),
         words_splitter_type=saved.get("words_splitter_type", "whitespace"),
+        fused_span_scoring=options.fused_span_scoring,
     )
 
 

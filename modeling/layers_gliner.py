@@ -63,7 +63,8 @@ class SpanMarkerHead(nn.Module):
       ``[relu(start), relu(end)]`` splits into a start part and an end part computed once per
       word; the second projection folds into the type embeddings (one `(4*hidden, num_types)`
       matrix per text); spans are visited one width at a time, so no
-      `(words, max_width, 4*hidden)` tensor exists. Same function, different float rounding
+      `(words, max_width, 4*hidden)` tensor exists. Same function on the spans inside the text
+      (spans running past the last word score 0 instead of an arbitrary value), different float rounding
       (about 1e-6), so a decision between two candidates whose scores tie within that noise
       can go the other way.
 
@@ -104,18 +105,19 @@ class SpanMarkerHead(nn.Module):
         return torch.einsum("bwkd,bcd->bwkc", spans, labels)
 
     def _fused_scores(self, start: torch.Tensor, end: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        num_words, hidden = start.shape[1], start.shape[2]
+        batch, num_words, hidden = start.shape
         first, _, dropout, second = self.out_project
-        start_part = nn.functional.linear(start.relu(), first.weight[:, :hidden], first.bias)
-        end_part = nn.functional.linear(end.relu(), first.weight[:, hidden:])
+        start_part = nn.functional.linear(start.relu(), first.weight[:, :hidden], first.bias)  # (batch, words, 4*hidden)
+        end_part = nn.functional.linear(end.relu(), first.weight[:, hidden:])  # (batch, words, 4*hidden)
         label_weights = torch.matmul(second.weight.t(), labels.transpose(1, 2))  # (batch, 4*hidden, num_labels)
         label_bias = torch.matmul(labels, second.bias)  # (batch, num_labels)
-        scores = []
-        for width in range(self.max_width):
-            end_index = torch.clamp(torch.arange(num_words, device=start.device) + width, max=num_words - 1)
-            hidden_units = dropout(torch.relu(start_part + end_part[:, end_index]))
-            scores.append(torch.baddbmm(label_bias.unsqueeze(1), hidden_units, label_weights))
-        return torch.stack(scores, dim=2)
+        # Spans running past the last word keep score 0 (the span mask hides them); the others
+        # are computed from aligned slices, so no gathered copy of `end_part` is made.
+        scores = start_part.new_zeros(batch, num_words, self.max_width, labels.shape[1])
+        for width in range(min(self.max_width, num_words)):
+            hidden_units = dropout(torch.add(start_part[:, : num_words - width], end_part[:, width:]).relu_())
+            scores[:, : num_words - width, width] = torch.baddbmm(label_bias.unsqueeze(1), hidden_units, label_weights)
+        return scores
 
 
 def pool_words(

@@ -64,3 +64,21 @@ def test_fused_span_scoring_matches_plain_path(model, texts):
         # Rounding differs by ~1e-6, which decides between candidates that tie within that noise:
         # measured 98-100 identical abstracts of 100 per mode on these random-weight models.
         assert same >= len(texts) - 2, (flat, multi, same)
+
+
+def test_fused_span_scoring_gives_the_exact_entities_of_the_trained_default_model(texts):
+    """The shipped default model reads with the fused head; on a trained model the ~1e-6 rounding
+    difference decides nothing: the same entities as the exact head in every mode."""
+    model = load_model(None)
+    assert model.config.fused_span_scoring
+    texts = texts[:24]
+    fast = model.score_documents(texts, ["disease", "chemical", "gene or gene product"], batch_size=16, threshold=0.3)
+    model.config.fused_span_scoring = False
+    exact = model.score_documents(texts, ["disease", "chemical", "gene or gene product"], batch_size=16, threshold=0.3)
+    found = 0
+    for threshold in (0.3, 0.5, 0.7):
+        for flat, multi in MODES:
+            got = [key(d.entities(threshold, flat, multi)) for d in fast]
+            assert got == [key(d.entities(threshold, flat, multi)) for d in exact], (threshold, flat, multi)
+            found += sum(map(len, got))
+    assert found > 100

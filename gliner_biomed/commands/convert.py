@@ -23,11 +23,14 @@ def register(subparsers) -> None:
                         help="local folder with the labels backbone's config.json (bi-encoders whose labels_encoder_config is null)")
     parser.add_argument("--labels-tokenizer", type=Path, default=None,
                         help="local folder with the labels encoder's tokenizer, if SOURCE has no labels_tokenizer/")
+    parser.add_argument("--fused-span-head", action="store_true",
+                        help="write fused_span_scoring=true: the fast span head (same entities up to float rounding "
+                        "of ~1e-6; see the README's performance section) instead of the reference's exact operations")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    options = ConversionOptions(args.encoder_config, args.labels_encoder_config, args.labels_tokenizer)
+    options = ConversionOptions(args.encoder_config, args.labels_encoder_config, args.labels_tokenizer, args.fused_span_head)
     try:
         output = convert_checkpoint(args.source, args.output, options)
     except ConversionError as error:

@@ -153,7 +153,13 @@ def export_onnx(model, out_dir, options: Optional[ExportOptions] = None) -> Path
                     options.opset,
                 )
                 graphs.append(LABELS_GRAPH)
-            _export(SpanLogitsGraph(model), args, work / SPAN_GRAPH, names, axes, options.opset)
+            # The fused span head loops over widths with Python-level slice bounds, which a trace
+            # would freeze at the sample's word count: the graph takes the exact, loop-free head.
+            fused, model.config.fused_span_scoring = model.config.fused_span_scoring, False
+            try:
+                _export(SpanLogitsGraph(model), args, work / SPAN_GRAPH, names, axes, options.opset)
+            finally:
+                model.config.fused_span_scoring = fused
         model.config.save_pretrained(work)
         model.tokenizer.save_pretrained(work)
         if model.labels_tokenizer is not None:
