@@ -7,7 +7,10 @@
   pieces, then unused filler pieces up to 128,100 so that the embedding matrix (and the memory)
   has deberta-v3-small's shape. Span head hidden size 768.
 * ``minilm``: the MiniLM-based model of the tests (real all-MiniLM-L6-v2 backbone, random heads,
-  hidden 256), or the shipped default model when the package has one.
+  hidden 256).
+* ``default``: the shipped default model (MiniLM-L6 + trained LoRA adapter and heads), its
+  adapter merged, written as a reference `gliner` checkpoint (``reference``) so that the
+  reference package can run the same trained weights; ours reads the shipped package itself.
 
 Built folders are cached under ``runs/bench/models`` (git-ignored).
 
@@ -83,11 +86,51 @@ def build_minilm(root: Path) -> tuple[Path, Path]:
     return converted, root / "reference"
 
 
+def build_default(root: Path) -> tuple[Path, Path]:
+    """(the shipped default model's folder, a reference-format checkpoint of the same weights)."""
+    from gliner import GLiNER, GLiNERConfig
+
+    from gliner_biomed.convert import KEY_PREFIXES
+    from gliner_biomed.models import DEFAULT_MODEL_DIR, load_model
+
+    from model_factory import minilm_dir
+
+    reference = Path(root) / "default-uni" / "reference"
+    if not (reference / "gliner_config.json").is_file():
+        ours = load_model(str(DEFAULT_MODEL_DIR))  # the LoRA adapter merged into the encoder
+        cfg = ours.config
+        config = GLiNERConfig(
+            model_name=str(minilm_dir()), hidden_size=cfg.hidden_size, max_width=cfg.max_width, max_len=cfg.max_len,
+            dropout=cfg.dropout, max_types=cfg.max_types, num_rnn_layers=cfg.num_rnn_layers,
+            embed_ent_token=cfg.embed_ent_token, ent_token=cfg.ent_token, sep_token=cfg.sep_token,
+            span_mode=cfg.span_mode, subtoken_pooling=cfg.subtoken_pooling,
+        )  # fmt: skip
+        model = GLiNER.from_config(config)
+        to_reference = [(new, old) for old, new in KEY_PREFIXES]
+        state = {}
+        for key, value in ours.state_dict().items():
+            prefix = next((new, old) for new, old in to_reference if key.startswith(new))
+            state[prefix[1] + key[len(prefix[0]):]] = value
+        # The reference adds its own extra token ([FLERT]) before the prompt markers, so the
+        # marker rows move to the reference tokenizer's ids; the unused row stays as it was.
+        key = "token_rep_layer.bert_layer.model.embeddings.word_embeddings.weight"
+        theirs = model.model.state_dict()[key].clone()
+        ours_tokenizer, their_tokenizer = ours.processor.tokenizer, model.data_processor.transformer_tokenizer
+        base_rows = len(ours_tokenizer) - len(ours_tokenizer.get_added_vocab())
+        theirs[:base_rows] = state[key][:base_rows]
+        for token, index in ours_tokenizer.get_added_vocab().items():
+            theirs[their_tokenizer.convert_tokens_to_ids(token)] = state[key][index]
+        state[key] = theirs
+        model.model.load_state_dict(state, strict=True)
+        model.save_pretrained(reference)
+    return Path(DEFAULT_MODEL_DIR), reference
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="cache folder of the built models")
     args = parser.parse_args(argv)
-    for name, build in (("small", build_small), ("minilm", build_minilm)):
+    for name, build in (("small", build_small), ("minilm", build_minilm), ("default", build_default)):
         converted, reference = build(args.root)
         print(f"{name}: ours={converted} reference={reference}")
     return 0

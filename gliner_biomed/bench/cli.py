@@ -22,12 +22,16 @@ def _int_list(value: str):
 def _pair(value: str):
     from .runner import ModelPair
 
+    threshold = None
     try:
         name, rest = value.split("=", 1)
+        if "@" in rest:
+            rest, threshold_text = rest.rsplit("@", 1)
+            threshold = float(threshold_text)
         ours, reference = rest.split(":", 1)
     except ValueError as error:
-        raise argparse.ArgumentTypeError(f"--pair must be NAME=OURS_DIR:REFERENCE_DIR, got {value!r}") from error
-    return ModelPair(name, Path(ours), Path(reference))
+        raise argparse.ArgumentTypeError(f"--pair must be NAME=OURS_DIR:REFERENCE_DIR[@THRESHOLD], got {value!r}") from error
+    return ModelPair(name, Path(ours), Path(reference), threshold)
 
 
 def register(subparsers) -> None:
@@ -39,17 +43,23 @@ def register(subparsers) -> None:
         "benchmark models and calls this.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    bench.add_argument("--pair", type=_pair, action="append", required=True, metavar="NAME=OURS:REFERENCE",
-                       help="a converted model folder and the reference-format folder it was converted from; repeatable")
+    bench.add_argument("--pair", type=_pair, action="append", required=True, metavar="NAME=OURS:REFERENCE[@THRESHOLD]",
+                       help="a converted model folder and the reference-format folder it was converted from; repeatable. "
+                       "@THRESHOLD: the score threshold of a trained model (without it, a selective threshold for "
+                       "random-weight heads)")
     bench.add_argument("--out", type=Path, default=Path("runs/bench"), help="output folder")
     bench.add_argument("--corpora-dir", type=Path, default=DEFAULT_CORPORA_DIR, help="the shared corpora folder")
-    bench.add_argument("--docs-per-corpus", type=int, default=16, help="documents of each test set")
+    bench.add_argument("--docs-per-corpus", type=int, default=48,
+                       help="documents of each test set (several batches of 16, so that batching has documents to sort)")
     bench.add_argument("--labels", type=_int_list, default=(3, 15), help="label-set sizes")
     bench.add_argument("--batch-sizes", type=_int_list, default=(1, 16), help="batch sizes")
     bench.add_argument("--repeats", type=int, default=1, help="interleaved repeats of each setting")
     bench.add_argument("--threads", type=int, default=None, help="torch / onnxruntime threads (default: torch's)")
     bench.add_argument("--no-onnx", action="store_true", help="skip the ONNX Runtime fp32/int8 paths")
     bench.add_argument("--no-profile", action="store_true", help="skip the per-stage profile")
+    bench.add_argument("--span-head", choices=("fused", "exact"), default="fused",
+                       help="our span head: fused (fast path) or exact (the reference's operations, bit-identical scores)")
+    bench.add_argument("--long-document-batch-size", type=int, default=4, help="windows per forward pass in the long-document measurement")
     bench.add_argument("--long-document-words", type=_int_list, default=(1250, 2500, 5000),
                        help="sizes of the long documents for the memory measurement")
     bench.set_defaults(func=run_bench)
@@ -76,6 +86,7 @@ def run_bench(args: argparse.Namespace) -> int:
         corpora_dir=args.corpora_dir, out_dir=args.out, docs_per_corpus=args.docs_per_corpus,
         label_counts=args.labels, batch_sizes=args.batch_sizes, repeats=args.repeats, threads=args.threads,
         onnx=not args.no_onnx, profile=not args.no_profile, long_document_words=args.long_document_words,
+        long_document_batch_size=args.long_document_batch_size, span_head=args.span_head,
     )  # fmt: skip
     for pair in args.pair:
         for folder in (pair.ours, pair.reference):

@@ -40,13 +40,14 @@ class ModelPair:
     name: str
     ours: Path
     reference: Path
+    threshold: Optional[float] = None  # None: a selective threshold (random-weight heads)
 
 
 @dataclass
 class BenchConfig:
     corpora_dir: Path
     out_dir: Path
-    docs_per_corpus: int = 16
+    docs_per_corpus: int = 48
     label_counts: Sequence[int] = (3, 15)
     batch_sizes: Sequence[int] = (1, 16)
     repeats: int = 1
@@ -55,6 +56,8 @@ class BenchConfig:
     onnx: bool = True
     onnx_cache: Optional[Path] = None
     long_document_words: Sequence[int] = (1250, 2500, 5000)
+    long_document_batch_size: int = 4
+    span_head: str = "fused"  # our span head: "fused" (the models' fast path) or "exact" (the reference's operations)
     profile: bool = True
     corpora: Dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CORPORA))
 
@@ -149,6 +152,7 @@ def bench_pair(pair: ModelPair, documents: Dict[str, List[str]], config: BenchCo
     from ..models import load_model
 
     ours = load_model(str(pair.ours))
+    ours.config.fused_span_scoring = config.span_head == "fused"
     reference = GLiNER.from_pretrained(str(pair.reference), local_files_only=True)
     reference.eval()
     result = {"model": pair.name, "ours": str(pair.ours), "reference": str(pair.reference), "runs": []}
@@ -158,7 +162,7 @@ def bench_pair(pair: ModelPair, documents: Dict[str, List[str]], config: BenchCo
         for corpus, all_texts in documents.items():
             texts = [t for t in all_texts if fits_in_one_reference_pass(ours, t, labels)][: config.docs_per_corpus]
             words = sum(len(ours.processor.split_words(text)) for text in texts)
-            threshold = selective_threshold(ours, texts[:4], labels, config.keep)
+            threshold = pair.threshold if pair.threshold is not None else selective_threshold(ours, texts[:4], labels, config.keep)
             # warm-up of both sides (first-call allocations, lazy imports)
             ours.inference(texts[:2], labels, threshold=threshold)
             reference.inference(texts[:2], labels, threshold=threshold)
@@ -187,13 +191,13 @@ def bench_pair(pair: ModelPair, documents: Dict[str, List[str]], config: BenchCo
     if config.profile:
         labels = BENCH_LABELS[:3]
         texts = [t for corpus in documents.values() for t in corpus[: config.docs_per_corpus]]
-        threshold = selective_threshold(ours, texts[:4], labels, config.keep)
+        threshold = pair.threshold if pair.threshold is not None else selective_threshold(ours, texts[:4], labels, config.keep)
         result["profile"] = {
             f"batch_{batch_size}": profile_inference(ours, texts, labels, batch_size, threshold)
             for batch_size in config.batch_sizes
         }
     if config.long_document_words:
-        result["long_document"] = long_document_memory(ours, documents, config)
+        result["long_document"] = long_document_memory(ours, documents, config, pair.threshold)
     return result
 
 
@@ -239,12 +243,14 @@ def _onnx_runners(ours, pair: ModelPair, config: BenchConfig) -> dict:
     }
 
 
-def long_document_memory(model, documents: Dict[str, List[str]], config: BenchConfig) -> List[dict]:
+def long_document_memory(model, documents: Dict[str, List[str]], config: BenchConfig, threshold: Optional[float] = None) -> List[dict]:
     """Peak RSS growth of windowed inference over one document of N words (abstracts joined),
-    for growing N: bounded memory means the growth does not scale with N."""
+    for growing N, ``config.long_document_batch_size`` windows per forward pass: bounded memory
+    means the growth stops growing with N once a document fills one batch of windows."""
     pool = [text for texts in documents.values() for text in texts]
     labels = BENCH_LABELS[:3]
-    threshold = selective_threshold(model, pool[:4], labels, config.keep)
+    if threshold is None:
+        threshold = selective_threshold(model, pool[:4], labels, config.keep)
     rows = []
     for target in config.long_document_words:
         parts, count = [], 0
@@ -257,7 +263,7 @@ def long_document_memory(model, documents: Dict[str, List[str]], config: BenchCo
             raise ValueError(f"the corpora have only {count} words, fewer than the {target} asked for")
         document = " ".join(parts)
         with measured() as stats:
-            entities = model.inference([document], labels, batch_size=16, threshold=threshold)[0]
+            entities = model.inference([document], labels, batch_size=config.long_document_batch_size, threshold=threshold)[0]
         rows.append({"words": len(model.processor.split_words(document)), "entities": len(entities),
                      "seconds": round(stats["seconds"], 2), "peak_rss_mb": stats["peak_rss_mb"],
                      "rss_growth_mb": stats["rss_growth_mb"]})  # fmt: skip
@@ -303,7 +309,7 @@ def markdown_report(results: dict) -> str:
         f"Machine: {machine['cpu']}, {machine['cpus_available']} CPUs available, {machine['torch_threads']} torch threads, "
         f"torch {machine['torch']}, Python {machine['python']}; load average at start "
         f"{machine['load_average_1_5_15_min']}, at end {machine['load_average_at_end']} (shared machine). "
-        f"Wall time {results['wall_seconds']} s.",
+        f"Wall time {results['wall_seconds']} s. Our span head: {results['config']['span_head']}.",
         "",
         "Documents/s and words/s are the fastest of the interleaved repeats; ratio = ours / reference "
         "(median over repeats); identical = same (start, end, label) entities in every document.",
@@ -341,7 +347,7 @@ def markdown_report(results: dict) -> str:
                     f"| {p['decoding']} | {p['other']} | {p['total']} |"
                 )
         if "long_document" in model:
-            lines += ["", f"Windowed inference over one long document, {model['model']}, batch 16:", "",
+            lines += ["", f"Windowed inference over one long document, {model['model']}, {results['config']['long_document_batch_size']} windows per batch:", "",
                       "| words | entities | seconds | peak RSS MB | RSS growth MB |", "|---|---|---|---|---|"]  # fmt: skip
             for row in model["long_document"]:
                 lines.append(f"| {row['words']} | {row['entities']} | {row['seconds']} | {row['peak_rss_mb']} | {row['rss_growth_mb']} |")
