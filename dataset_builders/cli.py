@@ -106,9 +106,13 @@ def _run_build(args: argparse.Namespace) -> int:
 
 
 def _run_push(args: argparse.Namespace) -> int:
-    from .hub import push_dataset_repo
+    # The upload of `gliner-biomed publish --dataset`, on the built folder in place: no staging
+    # copy and no offline load_dataset check (publish does both; use it for that).
+    from ..publishing.staging import built_dataset
+    from ..publishing.upload import upload_staged
 
-    url = push_dataset_repo(args.folder, args.repo, token=args.token, private=args.private)
+    url = upload_staged(built_dataset(args.folder), args.repo, token=args.token, private=args.private,
+                        commit_message="Upload dataset built by gliner-biomed")
     print(f"uploaded {args.folder} to {args.repo}: {url}")
     return 0
 
@@ -117,11 +121,11 @@ def _guarded(handler):
     """Bad input ends with one clear line (file, line, what is wrong) and exit code 2."""
 
     def run(args: argparse.Namespace) -> int:
-        from .hub import PushError
+        from ..publishing.upload import PublishError
 
         try:
             return handler(args)
-        except (CorpusFormatError, FileNotFoundError, FileExistsError, KeyError, ValueError, PushError) as error:
+        except (CorpusFormatError, FileNotFoundError, FileExistsError, KeyError, ValueError, PublishError) as error:
             message = error.args[0] if isinstance(error, KeyError) and error.args else error
             print(f"error: {message}", file=sys.stderr)
             return 2
@@ -155,7 +159,9 @@ def register(subparsers) -> None:
     _add_build_options(build)
     build.set_defaults(func=_guarded(_run_build))
 
-    push = commands.add_parser("push", help="upload a built folder to the Hugging Face Hub", formatter_class=_FORMATTER)
+    push = commands.add_parser("push", help="upload a built folder to the Hugging Face Hub",
+                                  description="Uploads the folder in place with the upload of `gliner-biomed publish --dataset` "
+                                  "(which also stages a copy and loads it back offline first).", formatter_class=_FORMATTER)
     push.add_argument("folder")
     push.add_argument("--repo", required=True, help="org/name of the dataset repo")
     push.add_argument("--token", default=None, help="Hub token (default: HF_TOKEN or the saved login)")

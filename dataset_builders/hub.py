@@ -1,4 +1,5 @@
-"""Hub-ready dataset repositories: Parquet shards per split, card, label map and validation report."""
+"""Hub-ready dataset repositories: Parquet shards per split, card, label map and validation report.
+Uploading one is gliner_biomed.publishing's job (`datasets push` and `publish --dataset`)."""
 
 from __future__ import annotations
 
@@ -74,28 +75,3 @@ def export_dataset_repo(
         (staging / "validation_report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8")
         render_card(builds, data_files, export.levels[0]).save(staging / "README.md")
     return out_dir
-
-
-class PushError(RuntimeError):
-    pass
-
-
-def push_dataset_repo(folder: Union[str, Path], repo_id: str, token: Optional[str] = None, private: bool = False, api=None) -> str:
-    """Upload an exported folder as a Hub dataset repo; returns the commit URL."""
-    folder = Path(folder)
-    if not (folder / "README.md").is_file() or not (folder / "data").is_dir():
-        raise PushError(f"{folder} is not an exported dataset repo (README.md and data/ expected); run `gliner-biomed datasets build` first")
-    if "/" not in repo_id:
-        raise PushError(f"--repo must be 'org/name', got {repo_id!r}")
-    from huggingface_hub import HfApi, get_token
-
-    token = token or get_token()
-    if not token:
-        raise PushError("no Hugging Face token: set HF_TOKEN or run `hf auth login` (or pass --token)")
-    api = api or HfApi(token=token)
-    try:
-        api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
-        commit = api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="dataset", commit_message="Upload dataset built by gliner-biomed")
-    except Exception as error:  # network, permissions, offline mode: say what failed and where
-        raise PushError(f"upload of {folder} to {repo_id} failed: {type(error).__name__}: {error}") from error
-    return str(getattr(commit, "commit_url", commit))

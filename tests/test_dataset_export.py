@@ -1,5 +1,5 @@
 """End to end: every corpus exported as a Hub-ready folder, loaded back with datasets.load_dataset
-(no remote code) and checked against the raw files; the synthetic corpus; CLI; push up to the upload."""
+(no remote code) and checked against the raw files; the synthetic corpus; CLI; push errors (the upload itself: test_publish.py)."""
 
 import json
 import os
@@ -14,7 +14,7 @@ import yaml
 
 from gliner_biomed.cli import main
 from gliner_biomed.dataset_builders import BuildOptions, load_label_map
-from gliner_biomed.dataset_builders.hub import ExportConfig, PushError, export_dataset_repo, push_dataset_repo
+from gliner_biomed.dataset_builders.hub import ExportConfig, export_dataset_repo
 
 from test_dataset_rawcounts import raw_counts
 
@@ -135,38 +135,17 @@ def test_cli_build_stats_and_errors(tmp_path, corpora_dir, capsys):
     assert "validation: 90 documents" in capsys.readouterr().out
 
 
-class FakeHubApi:
-    def __init__(self):
-        self.calls = []
-
-    def create_repo(self, repo_id, **kwargs):
-        self.calls.append(("create_repo", repo_id, kwargs))
-
-    def upload_folder(self, **kwargs):
-        self.calls.append(("upload_folder", kwargs))
-        return "https://huggingface.co/datasets/org/name/commit/abc"
-
-
-def test_push_uploads_the_folder(exported):
-    api = FakeHubApi()
-    url = push_dataset_repo(exported["anatem"], "org/anatem", token="hf_fake", api=api)
-    assert url.endswith("/commit/abc")
-    assert api.calls[0] == ("create_repo", "org/anatem", {"repo_type": "dataset", "private": False, "exist_ok": True})
-    upload = api.calls[1][1]
-    assert upload["folder_path"] == str(exported["anatem"]) and upload["repo_type"] == "dataset" and upload["repo_id"] == "org/anatem"
-
-
 def test_push_without_token_or_network_is_a_clear_error(exported, tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf_home"))  # no saved login
     import huggingface_hub
 
     monkeypatch.setattr(huggingface_hub, "get_token", lambda: None)
-    with pytest.raises(PushError, match="no Hugging Face token"):
-        push_dataset_repo(exported["anatem"], "org/anatem")
+    assert main(["datasets", "push", str(exported["anatem"]), "--repo", "org/anatem"]) == 2
+    assert "no Hugging Face token" in capsys.readouterr().err
     # with a token but offline, the failing upload is reported with the folder and repo
     assert main(["datasets", "push", str(exported["anatem"]), "--repo", "org/anatem", "--token", "hf_fake"]) == 2
     err = capsys.readouterr().err
     assert "upload of" in err and "org/anatem" in err
     assert main(["datasets", "push", str(tmp_path), "--repo", "org/x", "--token", "t"]) == 2
-    assert "not an exported dataset repo" in capsys.readouterr().err
+    assert f"{tmp_path}: missing README.md, data" in capsys.readouterr().err

@@ -85,6 +85,13 @@ def test_dataset_upload_reaches_the_hub(hub, dataset_repo, tmp_path):
     assert hub.commits_of("org/ncbi-disease", "dataset")[-1].message == "Upload dataset with gliner-biomed publish"
 
 
+def test_datasets_push_uploads_the_built_folder_like_publish(hub, dataset_repo, tmp_path):
+    publish_client(hub, ["datasets", "push", str(dataset_repo), "--repo", "org/ncbi-pushed"], tmp_path)
+    assert hub.list_files("org/ncbi-pushed", "dataset") == sorted(staged_files(dataset_repo) + [".gitattributes"])
+    assert hub.read_file("org/ncbi-pushed", "README.md", "dataset") == (dataset_repo / "README.md").read_bytes()
+    assert hub.commits_of("org/ncbi-pushed", "dataset")[-1].message == "Upload dataset built by gliner-biomed"
+
+
 def test_metric_upload_is_a_space(hub, tmp_path):
     stage = tmp_path / "stage"
     result = publish_client(hub, ["publish", "--metric", "--repo", "org/span_ner", "--stage-dir", str(stage)], tmp_path)

@@ -119,12 +119,19 @@ def stage_model(source, out, card: ModelCardOptions) -> StagedRepo:
 
 
 # ---------------------------------------------------------------------------------- dataset
-def stage_dataset(source, out) -> StagedRepo:
-    """A folder written by `gliner-biomed datasets build` (Parquet shards + card), copied as is."""
+def built_dataset(source) -> StagedRepo:
+    """A folder written by `gliner-biomed datasets build` (Parquet shards + card) as the dataset
+    repo, in place: `gliner-biomed datasets push` uploads it as it is."""
     source = Path(source)
     _require(source, ["README.md", "data"], "build it first with `gliner-biomed datasets build NAME --out DIR`")
     if not any((source / "data").rglob("*.parquet")):
         raise StagingError(f"{source}/data holds no Parquet shard")
+    return StagedRepo(REPO_KINDS["dataset"], source, source)
+
+
+def stage_dataset(source, out) -> StagedRepo:
+    """A copy of a `gliner-biomed datasets build` folder (see built_dataset), without caches."""
+    source = built_dataset(source).folder
     return StagedRepo(REPO_KINDS["dataset"], _build_atomically(out, lambda folder: _copy_tree(source, folder)), source)
 
 
