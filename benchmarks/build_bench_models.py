@@ -95,7 +95,15 @@ def build_default(root: Path) -> tuple[Path, Path]:
 
     from model_factory import minilm_dir
 
+    import hashlib
+    import shutil
+
     reference = Path(root) / "default-uni" / "reference"
+    # built from this exact default model? (the cache must not outlive a retrained default)
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(Path(DEFAULT_MODEL_DIR).rglob("*.safetensors")))).hexdigest()
+    stamp = reference / "built_from_default_model.sha256"
+    if (reference / "gliner_config.json").is_file() and (not stamp.is_file() or stamp.read_text().strip() != digest):
+        shutil.rmtree(reference)
     if not (reference / "gliner_config.json").is_file():
         ours = load_model(str(DEFAULT_MODEL_DIR))  # the LoRA adapter merged into the encoder
         cfg = ours.config
@@ -123,6 +131,7 @@ def build_default(root: Path) -> tuple[Path, Path]:
         state[key] = theirs
         model.model.load_state_dict(state, strict=True)
         model.save_pretrained(reference)
+        stamp.write_text(digest + "\n")
     return Path(DEFAULT_MODEL_DIR), reference
 
 
