@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import importlib.util
 import random
 
 import pytest
@@ -23,6 +25,26 @@ def test_packaged_folder_is_the_repository_metric():
     assert (folder / "span_ner.py").is_file() and (folder / "README.md").is_file()
     card = (folder / "README.md").read_text(encoding="utf-8")
     assert card.startswith("---\n") and "- evaluate\n- metric\n" in card
+
+
+def test_metric_space_app_runs_on_the_installed_gradio(metric):
+    import gradio
+    import yaml
+
+    folder = span_ner_module_dir()
+    header = yaml.safe_load((folder / "README.md").read_text(encoding="utf-8").split("---")[1])
+    assert (header["sdk"], str(header["sdk_version"])) == ("gradio", importlib.metadata.version("gradio"))
+    spec = importlib.util.spec_from_file_location("span_ner_space_app", folder / header["app_file"])
+    app = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(app)
+    demo = app.build_demo(metric)
+    assert "compute" in [dependency.get("api_name") for dependency in demo.config["dependencies"]]
+    scores = app.score(metric, app.EXAMPLE_PREDICTIONS, app.EXAMPLE_REFERENCES, 0)
+    assert scores["micro_f1"] == pytest.approx(2 / 3)  # the card example, as below
+    with pytest.raises(gradio.Error, match="references: not JSON"):
+        app.score(metric, app.EXAMPLE_PREDICTIONS, "[[{start: 0}]]", 0)
+    with pytest.raises(gradio.Error, match=r"predictions\[0\]\[0\] lacks end, label"):
+        app.score(metric, '[[{"start": 0}]]', app.EXAMPLE_REFERENCES, 0)
 
 
 def test_only_allowed_imports_in_the_published_module():

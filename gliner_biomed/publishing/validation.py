@@ -9,7 +9,6 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-from pathlib import Path
 from typing import Dict
 
 from .staging import StagedRepo
@@ -49,17 +48,8 @@ for split, rows in dataset.items():
 print(json.dumps(report))
 """
 
-_METRIC_CHECK = """
-import json, sys
-import evaluate
-module = evaluate.load(sys.argv[1])
-spans = [[{"start": 0, "end": 7, "label": "disease"}], [{"start": 3, "end": 9, "label": "gene"}]]
-scores = module.compute(predictions=spans, references=spans)
-assert scores["micro_f1"] == 1.0, scores
-print(json.dumps({"module": module.name, "micro_f1_on_identical_spans": scores["micro_f1"]}))
-"""
-
-_SPACE_CHECK = """
+# Both Space kinds: the README header names the gradio app and pins the installed gradio.
+_GRADIO_HEADER_CHECK = """
 import importlib.util, json, sys
 from pathlib import Path
 import yaml
@@ -73,6 +63,25 @@ spec = importlib.util.spec_from_file_location("space_app", folder / header["app_
 app = importlib.util.module_from_spec(spec)
 sys.modules[spec.name] = app  # dataclasses look their module up
 spec.loader.exec_module(app)
+"""
+
+_METRIC_CHECK = _GRADIO_HEADER_CHECK + """
+import evaluate
+script = next(path for path in folder.glob("*.py") if path.name != header["app_file"])
+module = evaluate.load(str(script))
+spans = [[{"start": 0, "end": 7, "label": "disease"}], [{"start": 3, "end": 9, "label": "gene"}]]
+scores = module.compute(predictions=spans, references=spans)
+assert scores["micro_f1"] == 1.0, scores
+demo = app.build_demo(module)
+assert isinstance(demo, gradio.Blocks), type(demo)
+endpoints = [dependency.get("api_name") for dependency in demo.config["dependencies"]]
+assert "compute" in endpoints, endpoints
+served = app.score(module, json.dumps(spans), json.dumps(spans), 0)
+assert served["micro_f1"] == 1.0, served
+print(json.dumps({"module": module.name, "micro_f1_on_identical_spans": scores["micro_f1"], "endpoints": ["compute"]}))
+"""
+
+_SPACE_CHECK = _GRADIO_HEADER_CHECK + """
 models = app.configured_models()
 assert set(models.values()) <= set(header.get("models") or []), (models, header.get("models"))
 demo = app.build_demo(app.ModelRegistry(models), app.load_examples())
@@ -106,14 +115,11 @@ def offline_env(home: str) -> Dict[str, str]:
 def validate(staged: StagedRepo, timeout: float = VALIDATION_TIMEOUT_S) -> Dict:
     """Runs the check of the staged repo's kind; returns what it printed (a JSON summary)."""
     script = _WITHOUT_PROJECT + textwrap.dedent(CHECKS[staged.kind.name])
-    target = staged.folder
-    if staged.kind.name == "metric":
-        target = next(path for path in staged.folder.glob("*.py") if path.name != "app.py")
     before = set(staged.files())
     with tempfile.TemporaryDirectory(prefix="gliner_biomed_validate_") as home:
         try:
             result = subprocess.run(
-                [sys.executable, "-c", script, str(target)],
+                [sys.executable, "-c", script, str(staged.folder)],
                 cwd=home, env=offline_env(home), stdin=subprocess.DEVNULL,
                 capture_output=True, text=True, timeout=timeout,
             )
