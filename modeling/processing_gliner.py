@@ -118,7 +118,7 @@ class GLiNERProcessor:
         self.config = config
         self.tokenizer = tokenizer
         self.labels_tokenizer = labels_tokenizer
-        self.split_words = WordSplitter()
+        self.split_words = WordSplitter.of_type(getattr(config, "words_splitter_type", "whitespace"))
 
     # -- limits ---------------------------------------------------------------------------
     @property

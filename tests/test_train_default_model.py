@@ -5,6 +5,7 @@ to a standalone folder that transformers loads with remote code."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -44,3 +45,11 @@ def test_export_default_is_standalone(default_model, tmp_path):
 
     standalone = AutoModel.from_pretrained(str(tmp_path / "full"), trust_remote_code=True)
     assert standalone.predict_entities(TEXT, ["chemical", "disease"]) == default_model.predict_entities(TEXT, ["chemical", "disease"])
+
+
+def test_default_model_remote_code_copy_is_current():
+    """The package keeps the config class beside config.json (its auto_map); it must be the
+    project's current one, not a copy that went stale when modeling/ changed."""
+    shipped = (DEFAULT_MODEL_DIR / "configuration_gliner.py").read_text(encoding="utf-8")
+    current = (Path(__file__).resolve().parents[1] / "modeling" / "configuration_gliner.py").read_text(encoding="utf-8")
+    assert shipped == current, "copy modeling/configuration_gliner.py into gliner_biomed/default_model/"

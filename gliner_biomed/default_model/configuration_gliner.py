@@ -9,6 +9,9 @@ from transformers.models.auto.configuration_auto import CONFIG_MAPPING
 
 SUPPORTED_SPAN_MODES = ("markerV0",)
 SUPPORTED_SUBTOKEN_POOLING = ("first", "last")
+# "whitespace": the reference's regex splitter (hyphenated compounds stay one word);
+# "alphanumeric": every run of letters/digits is a word, so "cocaine-induced" is three words.
+SUPPORTED_WORD_SPLITTERS = ("whitespace", "alphanumeric")
 
 
 def backbone_config_from_dict(config: Any) -> Optional[PretrainedConfig]:
@@ -67,7 +70,10 @@ class GLiNERConfig(PretrainedConfig):
         ent_token / sep_token (`str`):
             Prompt marker tokens of the uni-encoder.
         words_splitter_type (`str`, defaults to `"whitespace"`):
-            Word splitter; only the reference's ``"whitespace"`` regex splitter is implemented.
+            Word splitter: ``"whitespace"`` (the reference's regex splitter: runs of word
+            characters joined by single hyphens/underscores, or any other single non-space
+            character) or ``"alphanumeric"`` (runs of word characters, or any other single
+            non-space character: mentions inside hyphenated compounds become reachable spans).
         fused_span_scoring (`bool`, defaults to `False`):
             Score spans without the `(words, max_width, 2*hidden)` intermediates (faster, far
             less memory; float rounding differs from the reference by about 1e-6, which can
@@ -104,8 +110,10 @@ class GLiNERConfig(PretrainedConfig):
             raise ValueError(
                 f"subtoken_pooling={subtoken_pooling!r} is not supported; supported: {SUPPORTED_SUBTOKEN_POOLING}"
             )
-        if words_splitter_type != "whitespace":
-            raise ValueError(f"words_splitter_type={words_splitter_type!r} is not supported; only 'whitespace'")
+        if words_splitter_type not in SUPPORTED_WORD_SPLITTERS:
+            raise ValueError(
+                f"words_splitter_type={words_splitter_type!r} is not supported; supported: {SUPPORTED_WORD_SPLITTERS}"
+            )
         self.encoder_config = backbone_config_from_dict(encoder_config)
         self.labels_encoder_config = backbone_config_from_dict(labels_encoder_config)
         self.hidden_size = hidden_size
