@@ -163,6 +163,34 @@ def test_synthetic_dataset_trains_a_gliner_model(synthetic_chain, tiny_encoder, 
     assert predicted > 0
 
 
+def test_train_command_reads_the_grounded_file(synthetic_chain, tiny_encoder, tmp_path, capsys):
+    """`gliner-biomed train --data synthetic:train --synthetic-source grounded.jsonl`: the trainer
+    loads the grounded file itself (every grounded entity kept, its labels asked for as the corpus's
+    types) and a tiny run completes; without the file it is a one-line error."""
+    from gliner_biomed.cli import main
+    from gliner_biomed.trainers.data import load_sources
+
+    grounded, report = synthetic_chain["grounded"], synthetic_chain["report"]
+    [(spec, examples)] = load_sources(["synthetic:train"], "sentence", MAX_WORDS, 7, str(grounded))
+    assert spec.corpus == "synthetic" and sum(len(e["ner"]) for e in examples) == report["mentions"]["entities"]
+    assert {e["id"].rsplit("-s", 1)[0] for e in examples} == {r["id"] for r in synthetic_chain["recordings"]}
+    assert all(e["corpus_types"] == sorted(report["label_distribution"]) for e in examples)
+
+    args = ["train", "--encoder", str(tiny_encoder), "--data", "synthetic:train", "--max-steps", "2", "--batch-size", "2",
+            "--hidden-size", "32", "--max-width", "6", "--save-every", "2", "--log-every", "1", "--threads", "1",
+            "--output-dir", str(tmp_path / "run")]
+    assert main(args) == 2
+    assert "synthetic:train needs --synthetic-source" in capsys.readouterr().err
+    assert main([*args[:4], "bc5cdr:train#4", *args[5:], "--synthetic-source", str(grounded)]) == 2
+    assert "no data source reads it: add synthetic:train to --data" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+    assert main([*args, "--synthetic-source", str(grounded)]) == 0
+    printed = capsys.readouterr().out  # step logs, then the result as JSON
+    assert json.loads(printed[printed.rindex("\n{"):])["step"] == 2
+    assert (tmp_path / "run" / "final" / "model.safetensors").is_file()
+
+
 def test_synth_commands_are_in_the_main_cli():
     from gliner_biomed.cli import build_parser
 

@@ -33,6 +33,7 @@ class TrainConfig:
     train_heads: bool = True  # with --lora: heads trainable (True) or frozen
     # -- data ----------------------------------------------------------------------------
     data: List[str] = field(default_factory=lambda: ["bc5cdr:train"])  # CORPUS[:SPLIT][@WEIGHT][#MAX]
+    synthetic_source: Optional[str] = None  # grounded JSONL (`synth ground`; all train) or folder of {train,validation,test}.jsonl, for data "synthetic[:SPLIT]"
     level: str = "sentence"  # "sentence" or "document" examples
     max_words: int = 128  # longer examples are cut (never through an entity)
     validation: List[str] = field(default_factory=list)  # CORPUS[:SPLIT] evaluated every eval_every steps
@@ -70,7 +71,7 @@ class TrainConfig:
     threads: Optional[int] = None  # torch CPU threads (None: torch's default)
 
     def __post_init__(self):
-        for name in ("encoder", "labels_encoder", "init_model", "output_dir"):
+        for name in ("encoder", "labels_encoder", "init_model", "output_dir", "synthetic_source"):
             if getattr(self, name) is not None:
                 setattr(self, name, str(getattr(self, name)))
         self.data, self.validation = list(self.data), list(self.validation)

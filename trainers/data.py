@@ -65,15 +65,25 @@ def cut_example(example: Mapping, max_words: int) -> List[Dict]:
     return pieces
 
 
-def load_source(spec: SourceSpec, level: str, max_words: int, seed: int) -> List[Dict]:
-    """Training examples of one source, each tagged with its corpus's types (for negatives)."""
+def load_source(spec: SourceSpec, level: str, max_words: int, seed: int, synthetic_source: Optional[str] = None) -> List[Dict]:
+    """Training examples of one source, each tagged with its corpus's types (for negatives).
+    ``synthetic_source`` is where the ``synthetic`` corpus is read from (see BuildOptions)."""
     from gliner_biomed.dataset_builders import load_corpus
+    from gliner_biomed.dataset_builders.pipeline import SYNTHETIC
 
-    examples = load_corpus(spec.corpus, spec.split, level=level)
+    if spec.corpus == SYNTHETIC:
+        if not synthetic_source:
+            raise ValueError(f"data source {spec.corpus}:{spec.split} needs --synthetic-source (synthetic_source in the YAML "
+                             "config): the grounded JSONL of `gliner-biomed synth ground`, or a folder with train/validation/test .jsonl")
+        examples = load_corpus(spec.corpus, spec.split, level=level, synthetic_source=synthetic_source)
+        # No label map names a synthetic corpus's types: they are the labels its split uses.
+        types = sorted({label for example in examples for _, _, label in example["ner"]})
+    else:
+        examples = load_corpus(spec.corpus, spec.split, level=level)
+        types = corpus_types(spec.corpus)
     if spec.max_examples is not None and len(examples) > spec.max_examples:
         rng = random.Random(f"{seed}/{spec.corpus}/{spec.split}")
         examples = [examples[i] for i in sorted(rng.sample(range(len(examples)), spec.max_examples))]
-    types = corpus_types(spec.corpus)
     out = []
     for example in examples:
         if not example["tokenized_text"]:
@@ -84,6 +94,17 @@ def load_source(spec: SourceSpec, level: str, max_words: int, seed: int) -> List
     if not out:
         raise ValueError(f"data source {spec.corpus}:{spec.split} has no examples")
     return out
+
+
+def load_sources(data: Sequence[str], level: str, max_words: int, seed: int,
+                 synthetic_source: Optional[str] = None) -> List[Tuple[SourceSpec, List[Dict]]]:
+    """Each ``CORPUS[:SPLIT][@WEIGHT][#MAX]`` of ``data`` with its examples (see load_source)."""
+    from gliner_biomed.dataset_builders.pipeline import SYNTHETIC
+
+    specs = [SourceSpec.parse(text) for text in data]
+    if synthetic_source and not any(spec.corpus == SYNTHETIC for spec in specs):
+        raise ValueError(f"synthetic_source {synthetic_source} is given but no data source reads it: add {SYNTHETIC}:train to --data")
+    return [(spec, load_source(spec, level, max_words, seed, synthetic_source)) for spec in specs]
 
 
 class BatchSchedule:

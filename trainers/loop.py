@@ -30,7 +30,7 @@ import torch
 
 from .collator import LabelSampling, SpanCollator
 from .config import TrainConfig
-from .data import BatchSchedule, SourceSpec, load_source
+from .data import BatchSchedule, SourceSpec, load_sources
 from .model_setup import LoraSpec, ModelSpec, add_lora, build_model, trainable_parameter_count
 from .packaging import save_model_folder
 from .validation import parse_validation, validate
@@ -152,7 +152,7 @@ class Trainer:
                 raise ValueError("no training examples")
             sources = [(SourceSpec("given-examples"), list(examples))]
         else:
-            sources = [(spec, load_source(spec, config.level, config.max_words, config.seed)) for spec in map(SourceSpec.parse, config.data)]
+            sources = load_sources(config.data, config.level, config.max_words, config.seed, config.synthetic_source)
         self.schedule = BatchSchedule(sources, config.batch_size * self.accelerator.num_processes, config.seed)
         self.validation = parse_validation(config.validation)
         optimizer = torch.optim.AdamW(parameter_groups(self.model, config))
