@@ -10,7 +10,9 @@
   hidden 256).
 * ``default``: the shipped default model (MiniLM-L6 + trained LoRA adapter and heads), its
   adapter merged, written as a reference `gliner` checkpoint (``reference``) so that the
-  reference package can run the same trained weights; ours reads the shipped package itself.
+  reference package can run the same trained weights. Ours reads a copy of the shipped package
+  (``ours``) that differs only in its word splitter: the reference's ("whitespace"), since the
+  reference package has no other, and identical predictions need identical words.
 
 Built folders are cached under ``runs/bench/models`` (git-ignored).
 
@@ -20,7 +22,10 @@ Built folders are cached under ``runs/bench/models`` (git-ignored).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
+import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -87,7 +92,8 @@ def build_minilm(root: Path) -> tuple[Path, Path]:
 
 
 def build_default(root: Path) -> tuple[Path, Path]:
-    """(the shipped default model's folder, a reference-format checkpoint of the same weights)."""
+    """(a copy of the shipped default model read with the reference's word splitter, a
+    reference-format checkpoint of the same weights)."""
     from gliner import GLiNER, GLiNERConfig
 
     from gliner_biomed.convert import KEY_PREFIXES
@@ -95,17 +101,20 @@ def build_default(root: Path) -> tuple[Path, Path]:
 
     from model_factory import minilm_dir
 
-    import hashlib
-    import shutil
-
     reference = Path(root) / "default-uni" / "reference"
+    ours_dir = Path(root) / "default-uni" / "ours"
     # built from this exact default model? (the cache must not outlive a retrained default)
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(Path(DEFAULT_MODEL_DIR).rglob("*.safetensors")))).hexdigest()
     stamp = reference / "built_from_default_model.sha256"
     if (reference / "gliner_config.json").is_file() and (not stamp.is_file() or stamp.read_text().strip() != digest):
         shutil.rmtree(reference)
+        shutil.rmtree(ours_dir, ignore_errors=True)
+    if not (ours_dir / "config.json").is_file():
+        shutil.copytree(DEFAULT_MODEL_DIR, ours_dir, ignore=shutil.ignore_patterns("__pycache__"))
+        config_file = ours_dir / "config.json"
+        config_file.write_text(json.dumps({**json.loads(config_file.read_text()), "words_splitter_type": "whitespace"}, indent=2) + "\n")
     if not (reference / "gliner_config.json").is_file():
-        ours = load_model(str(DEFAULT_MODEL_DIR))  # the LoRA adapter merged into the encoder
+        ours = load_model(str(ours_dir))  # the LoRA adapter merged into the encoder
         cfg = ours.config
         config = GLiNERConfig(
             model_name=str(minilm_dir()), hidden_size=cfg.hidden_size, max_width=cfg.max_width, max_len=cfg.max_len,
@@ -132,7 +141,7 @@ def build_default(root: Path) -> tuple[Path, Path]:
         model.model.load_state_dict(state, strict=True)
         model.save_pretrained(reference)
         stamp.write_text(digest + "\n")
-    return Path(DEFAULT_MODEL_DIR), reference
+    return ours_dir, reference
 
 
 def main(argv=None) -> int:
