@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import platform
+import statistics
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -218,12 +219,11 @@ def _summarize(repeats: List[dict], onnx_names: List[str]) -> dict:
         "identical_documents": min(r["comparison"]["identical_documents"] for r in repeats),
     }
     # ratio of each interleaved repeat, then the median: both sides saw the same machine load
-    ratios = sorted(r["ours"]["docs_per_s"] / r["reference"]["docs_per_s"] for r in repeats)
-    summary["ratio_docs_per_s"] = round(ratios[len(ratios) // 2], 3)
+    summary["ratio_docs_per_s"] = round(statistics.median(r["ours"]["docs_per_s"] / r["reference"]["docs_per_s"] for r in repeats), 3)
     for name in onnx_names:
         summary[f"{name}_docs_per_s"] = best(name, "docs_per_s")
         summary[f"{name}_ratio_vs_reference"] = round(
-            sorted(r[name]["docs_per_s"] / r["reference"]["docs_per_s"] for r in repeats)[len(repeats) // 2], 3
+            statistics.median(r[name]["docs_per_s"] / r["reference"]["docs_per_s"] for r in repeats), 3
         )
         summary[f"{name}_identical_to_pytorch"] = all(r[name]["vs_pytorch"]["identical"] for r in repeats)
         summary[f"{name}_f1_vs_pytorch"] = min(r[name]["vs_pytorch"]["f1"] for r in repeats)
