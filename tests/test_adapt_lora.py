@@ -56,6 +56,7 @@ def test_lora_save_load_merge_equality(lora_model, tiny_encoder, tmp_path):
     expected = logits_of(lora_model)
     folder = save_model_folder(lora_model, tmp_path / "package", base={"encoder": str(tiny_encoder)})
     assert (folder / PACKAGE_FILE).is_file() and (folder / ADAPTER_FOLDER / "adapter_config.json").is_file()
+    assert not list(folder.rglob("*.py")) and "auto_map" not in json.loads((folder / "config.json").read_text())
     assert not (folder / "model.safetensors").exists()  # the base encoder is not copied
     from safetensors import safe_open
 

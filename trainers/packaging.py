@@ -121,11 +121,14 @@ def save_model_folder(model: GLiNERPreTrainedModel, out_dir, base: Optional[Dict
     out_dir = Path(out_dir)
     tmp = _atomic_folder(out_dir)
     try:
-        register_auto_classes(model)
         if has_lora(model):
             if not base or set(base) not in ({"encoder"}, {"model"}):
                 raise ValueError(f"saving a LoRA model needs its base: {{'encoder': folder}} or {{'model': folder}}, got {base!r}")
-            model.config.save_pretrained(tmp)
+            # Only the project's own loader assembles a package, with its installed classes: no
+            # remote-code copy of the config class (it could only go stale) and no auto_map to it.
+            config = model.config.to_dict()
+            config.pop("auto_map", None)
+            (tmp / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
             model.tokenizer.save_pretrained(tmp)
             if model.labels_tokenizer is not None:
                 model.labels_tokenizer.save_pretrained(tmp / "labels_tokenizer")
@@ -143,6 +146,7 @@ def save_model_folder(model: GLiNERPreTrainedModel, out_dir, base: Optional[Dict
             package.update(extra or {})
             (tmp / PACKAGE_FILE).write_text(json.dumps(package, indent=2) + "\n", encoding="utf-8")
         else:
+            register_auto_classes(model)
             model.save_pretrained(str(tmp))
             if extra:
                 (tmp / "training_info.json").write_text(json.dumps(extra, indent=2) + "\n", encoding="utf-8")
