@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from build_bench_models import DEFAULT_ROOT, build_default, build_minilm, build_small  # noqa: E402
+from build_bench_models import DEFAULT_ROOT, TRAINED_THRESHOLDS, build_default, build_minilm, build_small  # noqa: E402
 
 from gliner_biomed.cli import main as cli_main  # noqa: E402
 
@@ -25,14 +25,13 @@ def main(argv=None) -> int:
     parser.add_argument("--models", default="small,default", help="which benchmark models, comma-separated (small, default, minilm)")
     args, rest = parser.parse_known_args(argv)
     builders = {"small": build_small, "minilm": build_minilm, "default": build_default}
-    # the trained default model is read at the threshold it is used with; random-weight heads get a selective one
-    thresholds = {"default": "@0.5"}
     pairs = []
     for name in [name.strip() for name in args.models.split(",") if name.strip()]:
         if name not in builders:
             parser.error(f"--models: unknown model {name!r}; choose from {sorted(builders)}")
         ours, reference = builders[name](args.models_root)
-        pairs += ["--pair", f"{name}={ours}:{reference}{thresholds.get(name, '')}"]
+        threshold = f"@{TRAINED_THRESHOLDS[name]}" if name in TRAINED_THRESHOLDS else ""
+        pairs += ["--pair", f"{name}={ours}:{reference}{threshold}"]
     return cli_main(["bench", *pairs, *rest])
 
 

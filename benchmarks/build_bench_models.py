@@ -37,6 +37,8 @@ sys.path.insert(0, str(REPO_ROOT / "tests"))  # the reference-model builder shar
 from model_factory import CORPORA, build_converted_model, build_reference_model, pubtator_texts  # noqa: E402
 
 DEFAULT_ROOT = REPO_ROOT / "runs" / "bench" / "models"
+# Trained models are read at the threshold they are used with; random-weight heads get a selective one.
+TRAINED_THRESHOLDS = {"default": 0.5}
 DEBERTA_V3_VOCAB = 128_100
 TRAINED_PIECES = 24_000  # the most the six training sets support is about 28k
 TOKENIZER_TEXTS = ["NCBIdisease_Train", "BC5CDR_TrainDev", "BioRED_TrainDev", "GNormPlus_Train", "NLMgene_Train", "tmVar3_Train"]

@@ -22,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from build_bench_models import DEFAULT_ROOT, build_default, build_minilm, build_small  # noqa: E402
+from build_bench_models import DEFAULT_ROOT, TRAINED_THRESHOLDS, build_default, build_minilm, build_small  # noqa: E402
 
 from gliner_biomed.bench.runner import (  # noqa: E402
-    BENCH_LABELS, BenchConfig, entity_keys, fits_in_one_reference_pass, load_documents, selective_threshold,
+    BENCH_LABELS, BenchConfig, entity_keys, fits_in_one_reference_pass, load_documents, reading_threshold,
 )  # fmt: skip
 from gliner_biomed.bench.cli import DEFAULT_CORPORA_DIR  # noqa: E402
 
@@ -57,9 +57,10 @@ def main(argv=None) -> int:
     reference = GLiNER.from_pretrained(str(reference_dir), local_files_only=True)
     reference.eval()
     labels = BENCH_LABELS[: args.labels]
-    documents = load_documents(BenchConfig(corpora_dir=DEFAULT_CORPORA_DIR, out_dir=Path(".")))[args.corpus]
+    config = BenchConfig(corpora_dir=DEFAULT_CORPORA_DIR, out_dir=Path("."))
+    documents = load_documents(config)[args.corpus]
     texts = [t for t in documents if fits_in_one_reference_pass(ours, t, labels)][: args.docs]
-    threshold = 0.5 if args.model == "default" else selective_threshold(ours, texts[:4], labels, BenchConfig.keep)
+    threshold = reading_threshold(ours, texts, labels, config, TRAINED_THRESHOLDS.get(args.model))
     ours.inference(texts[:2], labels, threshold=threshold)
     reference.inference(texts[:2], labels, threshold=threshold)
 

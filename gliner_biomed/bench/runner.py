@@ -96,6 +96,11 @@ def selective_threshold(model, texts: Sequence[str], labels: Sequence[str], keep
     return round(float(torch.quantile(probs, 1.0 - keep)), 4)
 
 
+def reading_threshold(model, texts: Sequence[str], labels: Sequence[str], config: "BenchConfig", fixed: Optional[float]) -> float:
+    """``fixed`` (a trained model's threshold) if given, else a selective one from a few texts."""
+    return fixed if fixed is not None else selective_threshold(model, texts[:4], labels, config.keep)
+
+
 def fits_in_one_reference_pass(model, text: str, labels: Sequence[str]) -> bool:
     """The reference truncates what does not fit in one pass; we read it in windows. Documents
     that need windows would differ legitimately, so they are left out of the comparison."""
@@ -163,7 +168,7 @@ def bench_pair(pair: ModelPair, documents: Dict[str, List[str]], config: BenchCo
         for corpus, all_texts in documents.items():
             texts = [t for t in all_texts if fits_in_one_reference_pass(ours, t, labels)][: config.docs_per_corpus]
             words = sum(len(ours.processor.split_words(text)) for text in texts)
-            threshold = pair.threshold if pair.threshold is not None else selective_threshold(ours, texts[:4], labels, config.keep)
+            threshold = reading_threshold(ours, texts, labels, config, pair.threshold)
             # warm-up of both sides (first-call allocations, lazy imports)
             ours.inference(texts[:2], labels, threshold=threshold)
             reference.inference(texts[:2], labels, threshold=threshold)
@@ -192,7 +197,7 @@ def bench_pair(pair: ModelPair, documents: Dict[str, List[str]], config: BenchCo
     if config.profile:
         labels = BENCH_LABELS[:3]
         texts = [t for corpus in documents.values() for t in corpus[: config.docs_per_corpus]]
-        threshold = pair.threshold if pair.threshold is not None else selective_threshold(ours, texts[:4], labels, config.keep)
+        threshold = reading_threshold(ours, texts, labels, config, pair.threshold)
         result["profile"] = {
             f"batch_{batch_size}": profile_inference(ours, texts, labels, batch_size, threshold)
             for batch_size in config.batch_sizes
@@ -249,8 +254,7 @@ def long_document_memory(model, documents: Dict[str, List[str]], config: BenchCo
     means the growth stops growing with N once a document fills one batch of windows."""
     pool = [text for texts in documents.values() for text in texts]
     labels = BENCH_LABELS[:3]
-    if threshold is None:
-        threshold = selective_threshold(model, pool[:4], labels, config.keep)
+    threshold = reading_threshold(model, pool, labels, config, threshold)
     rows = []
     for target in config.long_document_words:
         parts, count = [], 0
