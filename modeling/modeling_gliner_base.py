@@ -117,9 +117,11 @@ class GLiNERPreTrainedModel(PreTrainedModel):
     def load_tokenizers(self, pretrained_model_name_or_path, **hub_kwargs) -> None:
         """Loads the text tokenizer (and, for bi-encoders, the labels tokenizer) saved with the model."""
         # The folder's config.json names this (custom) model type; the tokenizer classes are
-        # standard ones, but AutoTokenizer asks before reading a remote-code config.
+        # standard ones, but AutoTokenizer asks before reading a remote-code config. Handing it the
+        # model's config spares it that read (a folder without auto_map, like an adapter package,
+        # would otherwise be read as a generic config, with a warning).
         hub_kwargs["trust_remote_code"] = True
-        self.tokenizer = AutoTokenizer.from_pretrained(pretrained_model_name_or_path, **hub_kwargs)
+        self.tokenizer = AutoTokenizer.from_pretrained(pretrained_model_name_or_path, config=self.config, **hub_kwargs)
         if self.config.is_bi_encoder:
             subfolder = hub_kwargs.pop("subfolder", "")
             subfolder = f"{subfolder}/{LABELS_TOKENIZER_FOLDER}" if subfolder else LABELS_TOKENIZER_FOLDER
