@@ -4,7 +4,10 @@ reference `gliner` package on the same weights and documents (one process, inter
 * ``exact, input order``: our model with the reference's operations and batches in input order
   (what the reference does; the remaining difference is glue: tokenization, decoding, inference_mode);
 * ``exact, length-sorted``: + length-bucketed batching (texts of similar length share a batch);
-* ``fused, length-sorted``: + the fused span head (no words x width x 4H intermediates).
+* ``fused, length-sorted``: + the fused span head (no words x width x 4H intermediates);
+* ``fused, length-sorted, per-text attention``: + DeBERTa-v2 attention computed one text at a
+  time, in place (no effect on other backbones);
+* ``exact, input order, per-text attention``: that lever alone.
 
     python benchmarks/levers.py [--model small] [--corpus bc5cdr] [--docs 48] [--labels 3] [--batch-size 16] [--repeats 2]
 
@@ -29,10 +32,12 @@ from gliner_biomed.bench.runner import (  # noqa: E402
 )  # fmt: skip
 from gliner_biomed.bench.cli import DEFAULT_CORPORA_DIR  # noqa: E402
 
-VARIANTS = {
-    "exact, input order": (False, False),
-    "exact, length-sorted": (False, True),
-    "fused, length-sorted": (True, True),
+VARIANTS = {  # name: (fused span head, length-sorted batches, per-text attention)
+    "exact, input order": (False, False, False),
+    "exact, length-sorted": (False, True, False),
+    "fused, length-sorted": (True, True, False),
+    "fused, length-sorted, per-text attention": (True, True, True),
+    "exact, input order, per-text attention": (False, False, True),
 }
 
 
@@ -74,8 +79,9 @@ def main(argv=None) -> int:
             if name == "reference":
                 predictions[name] = reference.inference(texts, labels, batch_size=args.batch_size, threshold=threshold)
             else:
-                fused, sort = VARIANTS[name]
+                fused, sort, per_text = VARIANTS[name]
                 ours.config.fused_span_scoring = fused
+                ours.set_per_text_attention(per_text)
                 predictions[name] = ours.inference(texts, labels, batch_size=args.batch_size, threshold=threshold, sort_by_length=sort)
             seconds[name].append(time.perf_counter() - started)
         for name in VARIANTS:

@@ -79,6 +79,11 @@ class GLiNERConfig(PretrainedConfig):
             less memory; float rounding differs from the reference by about 1e-6, which can
             flip decisions between candidates whose scores tie within that noise). False gives
             the reference's scores bit for bit.
+        per_text_attention (`bool`, defaults to `True`):
+            DeBERTa-v2/v3 backbones, CPU inference: compute the disentangled self-attention one
+            text of the batch at a time, in place (see ``attention_deberta_v2``). Same operations
+            in the same order as transformers' module, so the same floats; about 2.4x faster
+            encoder at batch 16. Other backbones, training and accelerators are unaffected.
     """
 
     model_type = "gliner_span"
@@ -102,6 +107,7 @@ class GLiNERConfig(PretrainedConfig):
         sep_token: str = "<<SEP>>",
         words_splitter_type: str = "whitespace",
         fused_span_scoring: bool = False,
+        per_text_attention: bool = True,
         **kwargs,
     ):
         if span_mode not in SUPPORTED_SPAN_MODES:
@@ -133,6 +139,7 @@ class GLiNERConfig(PretrainedConfig):
         self.sep_token = sep_token
         self.words_splitter_type = words_splitter_type
         self.fused_span_scoring = fused_span_scoring
+        self.per_text_attention = per_text_attention
         super().__init__(**kwargs)
 
     @property

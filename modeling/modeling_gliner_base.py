@@ -12,6 +12,7 @@ from torch import nn
 from transformers import AutoTokenizer, PreTrainedModel
 from transformers.utils import ModelOutput
 
+from .attention_deberta_v2 import set_per_text_attention
 from .configuration_gliner import GLiNERConfig
 from .decoding_gliner import SpanCandidate, SpanDecoder, as_float32
 from .layers_gliner import ProjectionMLP, SpanMarkerHead, WordBiLSTM, enumerate_spans, focal_loss_with_logits, pool_words
@@ -53,6 +54,12 @@ class GLiNERPreTrainedModel(PreTrainedModel):
         self.label_projection = ProjectionMLP(config.hidden_size, config.dropout)
         self.tokenizer = None
         self.labels_tokenizer = None
+
+    def set_per_text_attention(self, enabled: bool) -> None:
+        """Switches the DeBERTa-v2 backbones' per-text attention (``config.per_text_attention``)
+        on or off; the weights are untouched."""
+        self.config.per_text_attention = enabled
+        set_per_text_attention(self, enabled)
 
     def _init_weights(self, module: nn.Module) -> None:
         # Heads keep PyTorch's default initialisation (as the reference does); backbones are

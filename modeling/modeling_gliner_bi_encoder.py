@@ -14,6 +14,7 @@ from .modeling_gliner_base import GLiNEROutput, GLiNERPreTrainedModel
 
 # transformers 4.x copies only the direct relative imports of a remote-code module when loading
 # from a local folder, so the siblings that modeling_gliner_base needs are named here too.
+from .attention_deberta_v2 import PerTextDisentangledSelfAttention  # noqa: F401,E402
 from .decoding_gliner import SpanDecoder  # noqa: F401,E402
 from .layers_gliner import SpanMarkerHead  # noqa: F401,E402
 from .processing_gliner import GLiNERProcessor  # noqa: F401,E402
@@ -30,6 +31,7 @@ class GLiNERBiEncoderModel(GLiNERPreTrainedModel):
         labels_hidden = config.labels_encoder_config.hidden_size
         self.labels_projection = nn.Linear(labels_hidden, config.hidden_size) if labels_hidden != config.hidden_size else None
         self._init_heads(config, config.encoder_config.hidden_size)
+        self.set_per_text_attention(config.per_text_attention)
         self.post_init()
 
     def get_input_embeddings(self):

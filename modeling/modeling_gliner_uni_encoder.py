@@ -12,6 +12,7 @@ from .modeling_gliner_base import GLiNEROutput, GLiNERPreTrainedModel
 
 # transformers 4.x copies only the direct relative imports of a remote-code module when loading
 # from a local folder, so the siblings that modeling_gliner_base needs are named here too.
+from .attention_deberta_v2 import PerTextDisentangledSelfAttention  # noqa: F401,E402
 from .decoding_gliner import SpanDecoder  # noqa: F401,E402
 from .layers_gliner import SpanMarkerHead  # noqa: F401,E402
 from .processing_gliner import GLiNERProcessor  # noqa: F401,E402
@@ -28,6 +29,7 @@ class GLiNERUniEncoderModel(GLiNERPreTrainedModel):
             raise ValueError("GLiNERUniEncoderModel needs a config without labels_encoder_config")
         self.text_encoder = AutoModel.from_config(config.encoder_config)
         self._init_heads(config, config.encoder_config.hidden_size)
+        self.set_per_text_attention(config.per_text_attention)
         self.post_init()
 
     def get_input_embeddings(self):
