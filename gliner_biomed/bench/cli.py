@@ -59,6 +59,8 @@ def register(subparsers) -> None:
     bench.add_argument("--no-profile", action="store_true", help="skip the per-stage profile")
     bench.add_argument("--span-head", choices=("fused", "exact"), default="fused",
                        help="our span head: fused (fast path) or exact (the reference's operations, bit-identical scores)")
+    bench.add_argument("--attention", choices=("per-text", "transformers"), default="per-text",
+                       help="DeBERTa-v2 backbones: our per-text attention (fast path, same floats) or transformers' module")
     bench.add_argument("--long-document-batch-size", type=int, default=4, help="windows per forward pass in the long-document measurement")
     bench.add_argument("--long-document-words", type=_int_list, default=(1250, 2500, 5000),
                        help="sizes of the long documents for the memory measurement")
@@ -86,7 +88,7 @@ def run_bench(args: argparse.Namespace) -> int:
         corpora_dir=args.corpora_dir, out_dir=args.out, docs_per_corpus=args.docs_per_corpus,
         label_counts=args.labels, batch_sizes=args.batch_sizes, repeats=args.repeats, threads=args.threads,
         onnx=not args.no_onnx, profile=not args.no_profile, long_document_words=args.long_document_words,
-        long_document_batch_size=args.long_document_batch_size, span_head=args.span_head,
+        long_document_batch_size=args.long_document_batch_size, span_head=args.span_head, attention=args.attention,
     )  # fmt: skip
     for pair in args.pair:
         for folder in (pair.ours, pair.reference):

@@ -59,6 +59,7 @@ class BenchConfig:
     long_document_words: Sequence[int] = (1250, 2500, 5000)
     long_document_batch_size: int = 4
     span_head: str = "fused"  # our span head: "fused" (the models' fast path) or "exact" (the reference's operations)
+    attention: str = "per-text"  # DeBERTa-v2 attention: "per-text" (fast path, same floats) or "transformers"
     profile: bool = True
     corpora: Dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CORPORA))
 
@@ -159,6 +160,7 @@ def bench_pair(pair: ModelPair, documents: Dict[str, List[str]], config: BenchCo
 
     ours = load_model(str(pair.ours))
     ours.config.fused_span_scoring = config.span_head == "fused"
+    ours.set_per_text_attention(config.attention == "per-text")
     reference = GLiNER.from_pretrained(str(pair.reference), local_files_only=True)
     reference.eval()
     result = {"model": pair.name, "ours": str(pair.ours), "reference": str(pair.reference), "runs": []}
@@ -313,7 +315,8 @@ def markdown_report(results: dict) -> str:
         f"Machine: {machine['cpu']}, {machine['cpus_available']} CPUs available, {machine['torch_threads']} torch threads, "
         f"torch {machine['torch']}, Python {machine['python']}; load average at start "
         f"{machine['load_average_1_5_15_min']}, at end {machine['load_average_at_end']} (shared machine). "
-        f"Wall time {results['wall_seconds']} s. Our span head: {results['config']['span_head']}.",
+        f"Wall time {results['wall_seconds']} s. Our span head: {results['config']['span_head']}; "
+        f"our DeBERTa-v2 attention: {results['config'].get('attention', 'transformers')}.",
         "",
         "Documents/s and words/s are the fastest of the interleaved repeats; ratio = ours / reference "
         "(median over repeats); identical = same (start, end, label) entities in every document.",
