@@ -112,3 +112,39 @@ def test_gliner_models_score_every_span_the_same(deberta_model):
         model.set_per_text_attention(True)
     assert sum(map(len, plain)) > 100
     assert per_text == plain
+
+
+def per_text_layers(model) -> list:
+    return [type(module) is PerTextDisentangledSelfAttention for module in model.modules() if isinstance(module, DisentangledSelfAttention)]
+
+
+def test_trainer_built_and_adapter_packaged_models_keep_the_per_text_attention(tmp_path_factory, tmp_path):
+    """The trainer and the adapter-package loader put pretrained backbones in after the model's
+    __init__; the attention they end up with must still be the per-text one, and a LoRA package
+    saved and reloaded (merged or not) must score spans as the model that was saved."""
+    from trainers.model_setup import LoraSpec, ModelSpec, add_lora, build_model
+    from trainers.packaging import load_adapter_package, save_model_folder
+
+    backbone = build_tiny_deberta(tmp_path_factory.mktemp("tiny-deberta-trainer"))
+    model = build_model(ModelSpec(encoder=str(backbone), hidden_size=32, max_len=600))
+    assert per_text_layers(model) == [True, True]
+    add_lora(model, LoraSpec(r=4, alpha=8))
+    assert per_text_layers(model) == [True, True]
+    torch.manual_seed(0)
+    with torch.no_grad():  # a non-trivial adapter, so that a lost adapter would show
+        for name, parameter in model.text_encoder.named_parameters():
+            if "lora_B" in name:
+                parameter.normal_(std=0.2)
+    model.eval()
+    texts = pubtator_texts(NCBI_TEST)[:8]
+    threshold = selective_threshold(model, texts[:2], PARITY_LABELS)
+    expected = model.inference(texts, PARITY_LABELS, threshold=threshold)
+    assert sum(map(len, expected)) > 0
+    folder = save_model_folder(model, tmp_path / "package", base={"encoder": str(backbone)})
+    for merge in (False, True):
+        loaded = load_adapter_package(folder, merge=merge)
+        assert per_text_layers(loaded) == [True, True]
+        got = loaded.inference(texts, PARITY_LABELS, threshold=threshold)
+        assert [[(e["start"], e["end"], e["label"]) for e in d] for d in got] == [
+            [(e["start"], e["end"], e["label"]) for e in d] for d in expected
+        ]

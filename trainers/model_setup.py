@@ -68,6 +68,7 @@ def build_model(spec: ModelSpec) -> GLiNERPreTrainedModel:
         model.labels_encoder = AutoModel.from_pretrained(spec.labels_encoder, config=labels_config)
         model.labels_tokenizer = AutoTokenizer.from_pretrained(spec.labels_encoder)
     config.encoder_config = model.text_encoder.config  # vocab_size after resizing
+    model.set_per_text_attention(config.per_text_attention)  # the backbones were replaced after __init__
     model.tokenizer = tokenizer
     register_auto_classes(model)
     return model

@@ -179,8 +179,11 @@ def load_adapter_package(path, merge: bool = True, device: str = "cpu", trainabl
     else:
         base = AutoModel.from_pretrained(str(resolve_base_encoder(package["base_encoder"], path)))
         if base.config.vocab_size != config.encoder_config.vocab_size:
-            base.resize_token_embeddings(config.encoder_config.vocab_size)
+            # the added rows (prompt markers) are overwritten by the adapter's saved embeddings, so
+            # transformers' mean-and-covariance initialisation would be work (and a warning) for nothing
+            base.resize_token_embeddings(config.encoder_config.vocab_size, mean_resizing=False)
     model.text_encoder = PeftModel.from_pretrained(base, str(path / ADAPTER_FOLDER), is_trainable=trainable)
+    model.set_per_text_attention(config.per_text_attention)  # the backbone was replaced after __init__
     heads = load_file(str(path / HEADS_FILE))
     expected = set(head_state_dict(model))
     if set(heads) != expected:
