@@ -7,15 +7,13 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Dict, Optional
 
 import torch
 from safetensors.torch import load_file, save_file
 
+from gliner_biomed.atomic_files import atomic_folder
 from gliner_biomed.modeling import GLiNERConfig, GLiNERPreTrainedModel, model_class_for
 
 from .model_setup import has_lora, merge_lora, register_auto_classes
@@ -83,31 +81,6 @@ def resolve_base_encoder(description: Dict, where: Path) -> Path:
     return folder
 
 
-def _atomic_folder(out_dir: Path):
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-
-
-def _apply_umask(folder: Path) -> None:
-    """mkdtemp (and some writers) create private files; the result keeps the umask's permissions."""
-    umask = os.umask(0)
-    os.umask(umask)
-    for path in [folder, *folder.rglob("*")]:
-        os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~umask)
-
-
-def _replace_folder(tmp: Path, out_dir: Path) -> None:
-    if out_dir.exists():
-        old = out_dir.with_name(f".{out_dir.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(out_dir, old)
-        os.replace(tmp, out_dir)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, out_dir)
-
-
 def head_state_dict(model: GLiNERPreTrainedModel) -> Dict[str, torch.Tensor]:
     return {name: tensor.detach().cpu().contiguous() for name, tensor in model.state_dict().items() if not name.startswith("text_encoder.")}
 
@@ -119,8 +92,7 @@ def save_model_folder(model: GLiNERPreTrainedModel, out_dir, base: Optional[Dict
     encoder, e.g. a new model's) or ``{"model": folder}`` (a GLiNER model the adapter was trained on);
     ``heads_dtype`` (e.g. torch.float16) stores its heads smaller (they are read back as float32)."""
     out_dir = Path(out_dir)
-    tmp = _atomic_folder(out_dir)
-    try:
+    with atomic_folder(out_dir, overwrite=True) as tmp:
         if has_lora(model):
             if not base or set(base) not in ({"encoder"}, {"model"}):
                 raise ValueError(f"saving a LoRA model needs its base: {{'encoder': folder}} or {{'model': folder}}, got {base!r}")
@@ -150,11 +122,6 @@ def save_model_folder(model: GLiNERPreTrainedModel, out_dir, base: Optional[Dict
             model.save_pretrained(str(tmp))
             if extra:
                 (tmp / "training_info.json").write_text(json.dumps(extra, indent=2) + "\n", encoding="utf-8")
-        _apply_umask(tmp)
-        _replace_folder(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out_dir
 
 

@@ -10,9 +10,7 @@ covers only the answer tokens."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -23,6 +21,7 @@ from .labels import LabelNormaliser
 from .local_backend import STUDENT_INFO, encode_prompt
 from .parsing import parse_llm_output
 from .prompts import DEFAULT_PROMPT, Messages, chat_prompt, load_prompt
+from ..atomic_files import atomic_folder
 from ..io_records import InputError, iter_jsonl
 
 IGNORE_INDEX = -100  # label id the loss skips (prompt and padding tokens)
@@ -128,9 +127,7 @@ def distil(config: DistilConfig) -> Dict:
     lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
                       target_modules=list(config.target_modules) if config.target_modules else None, task_type="CAUSAL_LM")
     model = get_peft_model(model, lora)
-    config.out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{config.out.name}.", dir=config.out.parent))
-    try:
+    with atomic_folder(config.out, overwrite=True) as staging:
         arguments = TrainingArguments(
             output_dir=str(staging / "trainer"), per_device_train_batch_size=config.batch_size,
             gradient_accumulation_steps=config.gradient_accumulation, learning_rate=config.learning_rate,
@@ -149,10 +146,4 @@ def distil(config: DistilConfig) -> Dict:
             "config": {key: (str(value) if isinstance(value, Path) else value) for key, value in asdict(config).items()},
         }
         (staging / STUDENT_INFO).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-        if config.out.exists():
-            shutil.rmtree(config.out)
-        os.replace(staging, config.out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return summary
