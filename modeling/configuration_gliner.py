@@ -82,8 +82,9 @@ class GLiNERConfig(PretrainedConfig):
         per_text_attention (`bool`, defaults to `True`):
             DeBERTa-v2/v3 backbones, CPU inference: compute the disentangled self-attention one
             text of the batch at a time, in place (see ``attention_deberta_v2``). Same operations
-            in the same order as transformers' module, so the same floats; about 2.4x faster
-            encoder at batch 16. Other backbones, training and accelerators are unaffected.
+            in the same order as transformers' module, so the same floats; about 2x faster
+            encoder at batch 16. Other backbones, training and accelerators are unaffected. Read
+            when the model is built; switch a built model with ``model.set_per_text_attention``.
     """
 
     model_type = "gliner_span"

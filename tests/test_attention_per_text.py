@@ -9,7 +9,9 @@ import torch
 from transformers import DebertaV2Config, DebertaV2Model
 from transformers.models.deberta_v2.modeling_deberta_v2 import DisentangledSelfAttention
 
-from model_factory import NCBI_TEST, PARITY_LABELS, build_converted_model, build_tiny_deberta, pubtator_texts, selective_threshold
+from model_factory import (
+    NCBI_TEST, PARITY_LABELS, TINY_DEBERTA_V3, build_converted_model, build_tiny_deberta, pubtator_texts, selective_threshold,
+)  # fmt: skip
 
 from gliner_biomed.modeling.attention_deberta_v2 import PerTextDisentangledSelfAttention, set_per_text_attention
 from gliner_biomed.models import load_model
@@ -33,34 +35,22 @@ def batch(tokenizer):
     return encoded
 
 
-SHAPES = {
+SHAPES = {  # overrides of the tiny DeBERTa-v3 of model_factory
     # DeBERTa-v3 (GLiNER-biomed's backbones): shared keys, c2p + p2c, log buckets
     "v3-small-heads": dict(hidden_size=768, num_attention_heads=12, intermediate_size=3072),
-    "v3-tiny": dict(hidden_size=64, num_attention_heads=4, intermediate_size=128),
-    "own-position-keys-c2p-only": dict(hidden_size=64, num_attention_heads=4, share_att_key=False, pos_att_type=["c2p"]),
-    "own-position-keys-p2c-only": dict(hidden_size=64, num_attention_heads=4, share_att_key=False, pos_att_type=["p2c"]),
-    "no-buckets": dict(hidden_size=64, num_attention_heads=4, position_buckets=-1, max_relative_positions=-1),
-    "no-relative-attention": dict(hidden_size=64, num_attention_heads=4, relative_attention=False, position_biased_input=True),
+    "v3-tiny": dict(),
+    "own-position-keys-c2p-only": dict(share_att_key=False, pos_att_type=["c2p"]),
+    "own-position-keys-p2c-only": dict(share_att_key=False, pos_att_type=["p2c"]),
+    "no-buckets": dict(position_buckets=-1, max_relative_positions=-1),
+    "no-relative-attention": dict(relative_attention=False, position_biased_input=True),
 }
 
 
 def deberta(vocab_size: int, **overrides) -> DebertaV2Model:
-    settings = dict(
-        vocab_size=vocab_size,
-        num_hidden_layers=2,
-        intermediate_size=128,
-        max_position_embeddings=512,
-        relative_attention=True,
-        position_buckets=256,
-        pos_att_type=["p2c", "c2p"],
-        position_biased_input=False,
-        norm_rel_ebd="layer_norm",
-        share_att_key=True,
-        initializer_range=0.2,
-    )
-    settings.update(overrides)
+    """A random DeBERTa-v2 encoder with deberta-v3-small's 512 positions."""
     torch.manual_seed(0)
-    return DebertaV2Model(DebertaV2Config(**settings)).eval()
+    config = DebertaV2Config(**{**TINY_DEBERTA_V3, "vocab_size": vocab_size, "max_position_embeddings": 512, **overrides})
+    return DebertaV2Model(config).eval()
 
 
 @pytest.mark.parametrize("shape", SHAPES)
