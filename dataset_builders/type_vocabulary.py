@@ -20,7 +20,7 @@ from .label_maps import LABEL_MAP_DIR, load_label_map
 DEFAULT_VOCABULARY = LABEL_MAP_DIR / "type_vocabulary.yaml"
 _LINE = "__line__"
 GROUP_KEYS = {"name", "names", "held_out_names", "description", "parents", "overlaps", "members"}
-CORPUS_KEYS = {"exhaustive", "extra_negatives"}
+CORPUS_KEYS = {"exhaustive", "extra_negatives", "role_types"}
 
 
 class VocabularyError(ValueError):
@@ -61,6 +61,7 @@ class CorpusPolicy:
     corpus: str
     exhaustive: Tuple[str, ...]
     extra_negatives: Tuple[str, ...] = ()
+    role_types: Tuple[str, ...] = ()  # source types classed by the mention's role, not its meaning
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -190,7 +191,10 @@ class TypeVocabulary:
                 if normalize(name) not in self.groups:
                     raise VocabularyError(f"{where}: {name!r} is not a group of the vocabulary")
             exhaustive = {normalize(n) for n in policy.exhaustive}
-            own = {key for member, key in self._members.items() if member.split(":", 1)[0] == corpus}
+            own = self.own_groups(corpus)
+            for role_type in policy.role_types:
+                if f"{corpus}:{role_type}" not in self._members:
+                    raise VocabularyError(f"{where}: role type {role_type!r} is not a member source type of {corpus}")
             missing = sorted(self.groups[k].name for k in own - exhaustive)
             if missing:
                 raise VocabularyError(f"{where}: exhaustive must list the groups of its own source types; missing {missing}")
@@ -257,16 +261,18 @@ class TypeVocabulary:
             return False
         return a == b or a in self._ancestors[b] or b in self._ancestors[a]
 
-    def _relation(self, label: str, gold: str, trusted: FrozenSet[str]) -> str:
+    def _relation(self, label: str, gold: str, trusted: FrozenSet[str], own: FrozenSet[str] = frozenset()) -> str:
         """How a prompt label of group ``label`` treats a gold mention of group ``gold``:
         ``covers`` (same group or an ancestor: the mention is a positive), ``ambiguous`` (a
         descendant, or an overlap the corpus does not settle: the label must not be asked), or
         ``excludes`` (disjoint: the mention is a negative). ``trusted``: groups the corpus
-        annotates exhaustively; two trusted groups that overlap are told apart by the corpus."""
+        annotates exhaustively; two trusted groups that overlap are told apart by the corpus.
+        ``own``: groups the corpus annotates as types of their own, so a mention it gives the
+        ancestor's type is not one of them (BioNLP13CG: an amino acid is never a Simple_chemical)."""
         if label == gold or label in self._ancestors[gold]:
             return "covers"
         if label in self._descendants[gold]:
-            return "ambiguous"
+            return "excludes" if label in own else "ambiguous"
         if frozenset((label, gold)) in self._overlapping and not (label in trusted and gold in trusted):
             return "ambiguous"
         return "excludes"
@@ -289,6 +295,10 @@ class TypeVocabulary:
     def exhaustive_groups(self, corpus: str) -> FrozenSet[str]:
         return frozenset(normalize(n) for n in self.policy(corpus).exhaustive)
 
+    def own_groups(self, corpus: str) -> FrozenSet[str]:
+        """Groups of the corpus's own source types."""
+        return frozenset(key for member, key in self._members.items() if member.split(":", 1)[0] == corpus)
+
     def askable_groups(self, corpus: str) -> Set[str]:
         """Group keys an example of ``corpus`` may be asked about at all: its exhaustive groups,
         their descendants, and its extra negatives (the negative policy)."""
@@ -309,6 +319,7 @@ class TypeVocabulary:
 
     def _judge(self, corpus: str, gold_source_types: FrozenSet[str]) -> Dict[str, FrozenSet[str]]:
         trusted = self.exhaustive_groups(corpus)
+        own, roles = self.own_groups(corpus), set(self.policy(corpus).role_types)
         golds = {}
         for source_type in gold_source_types:
             key = self._members.get(f"{corpus}:{source_type}")
@@ -318,7 +329,7 @@ class TypeVocabulary:
             golds[source_type] = key
         out = {}
         for label in self.askable_groups(corpus):
-            relations = {t: self._relation(label, g, trusted) for t, g in golds.items()}
+            relations = {t: self._relation(label, g, trusted, frozenset() if t in roles else own) for t, g in golds.items()}
             if "ambiguous" not in relations.values():
                 out[self.groups[label].name] = frozenset(t for t, r in relations.items() if r == "covers")
         return dict(sorted(out.items()))
@@ -331,13 +342,14 @@ class TypeVocabulary:
 
     def check_label_maps(self, corpora: Optional[Iterable[str]] = None) -> None:
         """Every source type of every label map is a member of a group, and its canonical label is
-        a phrasing of that group or of an ancestor the corpus annotates exhaustively."""
+        a phrasing of that group or of an ancestor the corpus annotates exhaustively, and never
+        ambiguous for another type of the corpus (so the canonical prompt stays well defined)."""
         from .corpora import list_corpora
 
         names = sorted(corpora if corpora is not None else list_corpora())
         for corpus in names:
             label_map = load_label_map(corpus)
-            trusted = self.exhaustive_groups(corpus)
+            trusted, own, roles = self.exhaustive_groups(corpus), self.own_groups(corpus), set(self.policy(corpus).role_types)
             for source_type, label in label_map.items():
                 key = self._members.get(f"{corpus}:{source_type}")
                 if key is None:
@@ -349,6 +361,11 @@ class TypeVocabulary:
                 if label_key is None or not (label_key == key or (label_key in self._ancestors[key] and label_key in trusted)):
                     raise VocabularyError(f"{self.source}: canonical label {label!r} of {corpus}:{source_type} is not a "
                                           f"phrasing of its group {self.groups[key].name!r} or of an exhaustive ancestor")
+                for other, other_key in self._members.items():
+                    other_own = frozenset() if other.split(":", 1)[1] in roles else own
+                    if other.split(":", 1)[0] == corpus and self._relation(label_key, other_key, trusted, other_own) == "ambiguous":
+                        raise VocabularyError(f"{self.source}: canonical label {label!r} of {corpus}:{source_type} is ambiguous "
+                                              f"for the corpus's type {other} (a kind of it, or an overlap the corpus does not settle)")
 
 
 def _tuple(value, group_name: str, field_name: str, where: str) -> Tuple[str, ...]:
@@ -389,7 +406,7 @@ def parse_type_vocabulary(data, source: str = "<vocabulary>") -> TypeVocabulary:
         unknown = sorted(set(entry) - CORPUS_KEYS - {_LINE})
         if unknown:
             raise VocabularyError(f"{where}: unknown key(s) {unknown}; known: {sorted(CORPUS_KEYS)}")
-        policies.append(CorpusPolicy(corpus, *(_tuple(entry.get(f), corpus, f, where) for f in ("exhaustive", "extra_negatives"))))
+        policies.append(CorpusPolicy(corpus, *(_tuple(entry.get(f), corpus, f, where) for f in ("exhaustive", "extra_negatives", "role_types"))))
     return TypeVocabulary(groups, policies, source)
 
 
