@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Set, Tuple, Union
+from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple, Union
 
 import yaml
 
@@ -427,7 +427,12 @@ def load_type_vocabulary(path: Optional[Union[str, Path]] = None) -> TypeVocabul
     return _load(str(Path(path or DEFAULT_VOCABULARY).resolve()))
 
 
-def vocabulary_table(vocabulary: TypeVocabulary) -> List[Mapping[str, str]]:
-    """One row per group (for docs and review): name, training names, held-out names, parents, members."""
-    return [{"group": g.name, "names": ", ".join(g.surface_forms), "held_out": ", ".join(g.held_out_names),
-             "parents": ", ".join(g.parents), "members": ", ".join(g.members)} for g in vocabulary.groups.values()]
+def vocabulary_markdown_table(vocabulary: TypeVocabulary) -> str:
+    """The groups as a Markdown table (docs/open-types.md holds it; a test keeps the two equal)."""
+    rows = ["| group | training phrasings | held-out phrasings | parents | overlaps | source types |",
+            "| --- | --- | --- | --- | --- | --- |"]
+    for group in vocabulary.groups.values():
+        cells = (group.name, ", ".join(group.surface_forms), ", ".join(group.held_out_names), ", ".join(group.parents),
+                 ", ".join(group.overlaps), ", ".join(group.members))
+        rows.append("| " + " | ".join(cell or "-" for cell in cells) + " |")
+    return "\n".join(rows) + "\n"

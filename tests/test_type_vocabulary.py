@@ -1,6 +1,7 @@
 """The type vocabulary: coverage of every label map, relations, negative policies, bad input."""
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -160,3 +161,17 @@ def test_label_map_type_missing_from_the_vocabulary_is_named(tmp_path):
 
 def test_default_vocabulary_is_package_data():
     assert DEFAULT_VOCABULARY.is_file() and DEFAULT_VOCABULARY.parent.name == "label_maps"
+
+
+def test_role_types_must_be_the_corpus_own_types(tmp_path):
+    path = _write(tmp_path, GOOD.replace("    exhaustive: [chemical, disease]\n",
+                                         "    exhaustive: [chemical, disease]\n    role_types: [Modifier]\n"))
+    with pytest.raises(VocabularyError, match=r"corpora.bc5cdr: role type 'Modifier' is not a member source type of bc5cdr"):
+        load_type_vocabulary(path)
+
+
+def test_docs_table_is_the_vocabulary(vocabulary):
+    from gliner_biomed.dataset_builders.type_vocabulary import vocabulary_markdown_table
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "open-types.md").read_text(encoding="utf-8")
+    assert vocabulary_markdown_table(vocabulary) in docs, "regenerate the table in docs/open-types.md (command above it)"
