@@ -156,6 +156,27 @@ def test_prompts_are_a_function_of_the_seed(sources):
     assert len({tuple(map(tuple, draw(batch, random.Random(seed))[1])) for seed in range(8)}) > 1
 
 
+def test_bi_encoder_scores_a_type_only_where_the_example_may_be_asked_it(sources, tiny_encoder):
+    """A bi-encoder batch shares one label set; across mixed corpora, label_mask keeps each
+    example to the types its own policy allows (a BC2GM-style gene type is not scored on NCBI-disease)."""
+    from gliner_biomed.trainers.collator import LabelSampling, SpanCollator
+    from gliner_biomed.trainers.model_setup import ModelSpec, build_model
+
+    model = build_model(ModelSpec(encoder=str(tiny_encoder), labels_encoder=str(tiny_encoder), hidden_size=32, max_width=6))
+    draw = sampler(vocabulary_negatives=6)
+    collator = SpanCollator(model, LabelSampling(), type_sampler=draw)
+    batch = [examples[1] for _, examples in sources]
+    inputs = collator(batch, random.Random(4))
+    _, own_prompts = draw(batch, random.Random(4))
+    shared = list(dict.fromkeys(label for labels in own_prompts for label in labels))
+    assert inputs["label_mask"].shape == (len(batch), len(shared))
+    mask = inputs["label_mask"].tolist()
+    assert not all(all(row) for row in mask)  # mixed corpora: some type is not askable somewhere
+    assert inputs["span_labels"].sum() > 0
+    output = model(**inputs)
+    assert torch.isfinite(output.loss)
+
+
 def test_bad_type_options_are_errors(tiny_encoder, tmp_path):
     with pytest.raises(ValueError, match="surface_form_sampling must be one of canonical, synonyms, hierarchy"):
         tiny_train_config(tiny_encoder, tmp_path, type_vocabulary="default", surface_form_sampling="random")
