@@ -185,6 +185,24 @@ def test_bi_encoder_scores_a_type_only_where_the_example_may_be_asked_it(sources
     assert torch.isfinite(output.loss)
 
 
+def test_recipes_load_and_the_open_types_recipe_covers_its_corpora():
+    from pathlib import Path
+
+    from gliner_biomed.trainers.config import load_config
+    from gliner_biomed.trainers.data import SourceSpec
+    from gliner_biomed.trainers.type_sampling import VocabularyPromptSampler
+
+    configs = Path(__file__).resolve().parents[1] / "configs"
+    assert load_config(configs / "train_default.yaml", {"encoder": "enc"}).type_sampling() is None  # old behaviour kept
+    config = load_config(configs / "train_open_types.yaml", {"encoder": "enc"})
+    assert config.mixed_corpus_batches and config.embed_ent_token
+    draw = VocabularyPromptSampler(config.type_sampling())
+    corpora = [SourceSpec.parse(text).corpus for text in config.data]
+    assert all(draw.knows(corpus) for corpus in corpora)
+    draw.check_corpora(corpora)
+    assert not {"ncbi-disease", "biored", "chia"} & set(corpora)  # zero-shot and unseen-type corpora stay out
+
+
 def test_bad_type_options_are_errors(tiny_encoder, tmp_path):
     with pytest.raises(ValueError, match="surface_form_sampling must be one of canonical, synonyms, hierarchy"):
         tiny_train_config(tiny_encoder, tmp_path, type_vocabulary="default", surface_form_sampling="random")
