@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Dict, List, Sequence
 
 from huggingface_hub import DatasetCard, DatasetCardData
@@ -44,7 +45,7 @@ def render_card(builds: Dict[str, CorpusBuild], data_files: Dict[str, Dict[str, 
     sections.append(spec.description if spec else "Synthetic annotated texts produced by the GLiNER-biomed synthetic-data pipeline.")
     sections.append(
         "\n## Source\n\n"
-        + (f"{spec.source}.\n\nCitation: {spec.citation}\n" if spec else f"Span JSONL from `{options.synthetic_source}`.\n")
+        + (f"{spec.source}.\n\nCitation: {spec.citation}\n" if spec else f"Span JSONL from `{Path(options.synthetic_source).name}`.\n")
         + (f"\nHomepage: {spec.homepage}\n" if spec and spec.homepage else "")
     )
     sections.append(

@@ -71,7 +71,7 @@ def export_dataset_repo(
         (staging / "label_map.yaml").write_text(
             yaml.safe_dump(default.label_map, sort_keys=False, allow_unicode=True), encoding="utf-8"
         )
-        report = {level: build.report() for level, build in builds.items()}
+        report = {level: build.report(portable=True) for level, build in builds.items()}
         (staging / "validation_report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8")
         render_card(builds, data_files, export.levels[0]).save(staging / "README.md")
     return out_dir

