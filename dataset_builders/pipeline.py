@@ -112,7 +112,7 @@ def _source_documents(name: str, split: str, options: BuildOptions) -> Tuple[Lis
         if split not in sources:
             raise KeyError(f"synthetic source {options.synthetic_source} has no {split!r} split (available: {list(sources)})")
         log = IssueLog()
-        return list(read_span_jsonl(sources[split], options.read_options, log)), log, f"from {sources[split]}"
+        return list(read_span_jsonl(sources[split], options.read_options, log)), log, f"from {sources[split].name}"
     data = split_documents(name, split, options.read_options, options.split_plan, options.corpora_dir)
     log = IssueLog()
     log.extend(data.log)  # a copy: the file-level log is cached and shared between slices
