@@ -5,6 +5,7 @@ local paths and local-only flags, with a scanner independent of the one staging 
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from pathlib import Path
 
@@ -19,6 +20,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 LOCAL_MARKERS = ("/work/", "/home/", "/tmp/", "/root/", "site-packages", "dist-packages",
                  str(REPO_ROOT), str(Path.home()) + "/", tempfile.gettempdir() + "/")
 LOCAL_FLAGS = ("local_files_only", "is_local")
+# A marker starts a path, not the middle of a URL or of a longer path (https://www.ncbi.nlm.nih.gov/home/...).
+MARKER_START = rb"(?<![\w.-])"
 
 
 def json_leaves(value, where=""):
@@ -36,7 +39,7 @@ def local_state(folder: Path):
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         name = str(path.relative_to(folder))
         data = path.read_bytes()
-        found += [f"{name}: {marker}" for marker in LOCAL_MARKERS if marker.encode() in data]
+        found += [f"{name}: {marker}" for marker in LOCAL_MARKERS if re.search(MARKER_START + re.escape(marker.encode()), data)]
         if path.suffix == ".json":
             for where, key, value in json_leaves(json.loads(data)):
                 if key in LOCAL_FLAGS and value is True:
