@@ -63,7 +63,7 @@ class TrainConfig:
     batch_size: int = 8  # examples per process per micro-batch
     gradient_accumulation_steps: int = 1
     max_grad_norm: float = 1.0  # <= 0: no clipping
-    mixed_precision: str = "auto"  # auto (bf16/fp16 where a GPU has it, else none), no, bf16, fp16
+    mixed_precision: str = "auto"  # auto (what `accelerate launch`/`accelerate config` chose, else bf16/fp16 where a GPU has it, else none), no, bf16, fp16
     # -- bookkeeping ---------------------------------------------------------------------
     output_dir: str = "runs/train"
     eval_every: int = 200

@@ -45,7 +45,16 @@ KILL_AT_STEP_ENV = "GLINER_BIOMED_TRAIN_KILL_AT_STEP"
 ENCODER_PREFIXES = ("text_encoder.", "labels_encoder.")
 
 
-def resolve_mixed_precision(requested: str) -> str:
+# Set by `accelerate launch --mixed_precision` and by `accelerate launch` from `accelerate config`.
+LAUNCHER_MIXED_PRECISION_ENV = "ACCELERATE_MIXED_PRECISION"
+
+
+def resolve_mixed_precision(requested: str) -> Optional[str]:
+    """What to pass to ``Accelerator(mixed_precision=...)``. ``auto`` defers to the launcher when
+    it chose (None: accelerate reads its own setting), else bf16/fp16 where a GPU has it; an
+    explicit ``no``/``bf16``/``fp16`` from the training config or CLI always wins."""
+    if requested == "auto" and os.environ.get(LAUNCHER_MIXED_PRECISION_ENV):
+        return None
     if requested != "auto":
         if requested != "no" and not torch.cuda.is_available():
             raise ValueError(f"mixed_precision={requested!r} needs a GPU; use 'no' or 'auto' on CPU")
