@@ -43,6 +43,9 @@ def _add_annotate(subparsers) -> None:
     backend.add_argument("--model", default=None, help="model name at the endpoint (openai) or model/adapter folder (transformers); required by both")
     backend.add_argument("--patterns", type=_labels, default=None,
                          help="patterns: comma-separated pattern names to run (default: all of " + ", ".join(_pattern_names()) + ")")
+    backend.add_argument("--withhold-types", choices=("held-out", "none"), default="held-out",
+                         help="patterns: 'held-out' withholds (and counts) mined types that are held-out phrasings of the type vocabulary "
+                              "(or have one as their head word), so that training on the output keeps the unseen-type evaluation unseen")
     backend.add_argument("--base-url", default=None, help="openai: endpoint base URL, e.g. http://127.0.0.1:8000/v1 or https://api.openai.com/v1")
     backend.add_argument("--api-key-env", default="OPENAI_API_KEY", help="openai: environment variable holding the API key (unset: no auth header)")
     backend.add_argument("--concurrency", type=int, default=8, help="openai: requests in flight")
@@ -65,9 +68,14 @@ def _add_annotate(subparsers) -> None:
 
 def _make_backend(args):
     if args.backend == "patterns":
-        from .patterns import PatternBackend
+        from .patterns import PatternBackend, WithheldTypes
 
-        return PatternBackend(args.patterns)
+        withheld = WithheldTypes()
+        if args.withhold_types == "held-out":
+            from ..dataset_builders.type_vocabulary import load_type_vocabulary
+
+            withheld = WithheldTypes(load_type_vocabulary().held_out_phrases())
+        return PatternBackend(args.patterns, withheld)
     if not args.model:
         raise InputError(f"--backend {args.backend} needs --model")
     if args.backend == "openai":
@@ -126,11 +134,18 @@ def _report_patterns(out: Path, patterns) -> dict:
     from ..io_records import iter_jsonl
     from .patterns import pattern_report
 
-    records = list(iter_jsonl(out, {"response": str}))
-    report = pattern_report((record["response"] for record in records), patterns)
+    texts = 0
+
+    def responses():
+        nonlocal texts
+        for record in iter_jsonl(out, {"response": str}):
+            texts += 1
+            yield record["response"]
+
+    report = pattern_report(responses(), patterns)
     for name, counts in report.items():
-        if counts["entities"] == 0:
-            print(f"synth annotate: pattern {name!r} matched nothing in the {len(records)} texts of {out}", file=sys.stderr)
+        if counts["entities"] + counts["withheld"] == 0:
+            print(f"synth annotate: pattern {name!r} matched nothing in the {texts} texts of {out}", file=sys.stderr)
     return report
 
 

@@ -19,7 +19,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .client import Completion
 from .labels import normal_form, singular
@@ -37,7 +37,8 @@ furthermore also both either neither each every all any some such its their our 
 them us i you your here there then very most more less only even just well especially particularly notably
 including like e.g. i.e. respectively via per versus vs et al using used other others another
 include includes included show shows showed shown display displays displayed express expresses
-investigate investigated led lead leads induce induces contain contains containing suggest suggests
+investigate investigated led induce induces contain contains containing suggest suggests
+seem seems appear appears remain remains play plays act acts bind binds occur occurs exhibit exhibits
 """.split())
 # Stripped from the front of a type: they say how the authors feel about the type, not what it is.
 _TYPE_NOISE = frozenset("""
@@ -48,6 +49,7 @@ unknown unique individual corresponding respective standard special simple singl
 strong weak good poor useful effective interesting notable prominent significant critical crucial essential
 powerful broad wide general same certain other such own available current existing established candidate
 commonly widely used described identified characterized characterised reported
+given shown seen taken found made chosen undergone
 """.split())
 # Heads that name no type ("a number of", "a total of", "one of the") or are too vague to teach one.
 _GENERIC_HEADS = frozenset("""
@@ -166,7 +168,9 @@ def _adverb(word: str) -> bool:
 
 def _type_words(words: List[str]) -> Optional[List[str]]:
     """A type phrase's words without leading noise (evaluative adjectives, adverbs), or None."""
-    while words and (words[0] in _TYPE_NOISE or _adverb(words[0])):
+    # Leading "-ed" words are more often the clause's verb ("we studied anticancer drugs") than
+    # part of the type; the head is checked below.
+    while words and (words[0] in _TYPE_NOISE or _adverb(words[0]) or words[0].endswith("ed")):
         words = words[1:]
     if not words or len(words) > _MAX_TYPE_WORDS:
         return None
@@ -456,12 +460,32 @@ def mine(text: str, patterns: Optional[Sequence[str]] = None) -> List[PatternMat
     return [match for name in names for match in PATTERNS[name](text, chunks)]
 
 
-def matches_as_answer(text: str, matches: Sequence[PatternMatch]) -> str:
+class WithheldTypes:
+    """Type names a training corpus must not teach (the held-out phrasings of the unseen-type
+    evaluation): a mined type is withheld when its normal form is one of them, or its head is a
+    one-word one ("anticancer drug" teaches "drug" as much as "drug" does)."""
+
+    def __init__(self, phrases: Iterable[str] = ()):
+        self.phrases = frozenset(filter(None, (normal_form(phrase) for phrase in phrases)))
+        self.heads = frozenset(phrase for phrase in self.phrases if " " not in phrase)
+
+    def __contains__(self, type_name: str) -> bool:
+        return type_name in self.phrases or type_name.rsplit(" ", 1)[-1] in self.heads
+
+    def __len__(self) -> int:
+        return len(self.phrases)
+
+
+def matches_as_answer(text: str, matches: Sequence[PatternMatch], withheld: WithheldTypes = WithheldTypes()) -> str:
     """The matches as an annotation answer in the LLM backends' shape, with offsets and the
-    pattern of every entity, so that `synth ground` grounds them like an LLM's."""
-    entities = [{"text": text[start:end], "label": match.type, "start": start, "end": end, "pattern": match.pattern}
-                for match in matches for start, end in match.mentions]
-    return json.dumps({"entities": entities}, ensure_ascii=False)
+    pattern of every entity, so that `synth ground` grounds them like an LLM's; mentions of a
+    withheld type go to ``withheld`` (counted by :func:`pattern_report`, never grounded)."""
+    answer: Dict[str, List[Dict]] = {"entities": [], "withheld": []}
+    for match in matches:
+        for start, end in match.mentions:
+            entity = {"text": text[start:end], "label": match.type, "start": start, "end": end, "pattern": match.pattern}
+            answer["withheld" if match.type in withheld else "entities"].append(entity)
+    return json.dumps(answer, ensure_ascii=False)
 
 
 class PatternBackend:
@@ -471,30 +495,34 @@ class PatternBackend:
     reads_text = True  # annotate() sends the text as the one message instead of a rendered prompt
     worth_caching = False  # recomputing an answer is cheaper than a cache lookup
 
-    def __init__(self, patterns: Optional[Sequence[str]] = None):
+    def __init__(self, patterns: Optional[Sequence[str]] = None, withheld: WithheldTypes = WithheldTypes()):
         self.patterns = tuple(PATTERNS) if patterns is None else tuple(patterns)
         mine("", self.patterns)  # unknown names fail here, before any text is read
+        self.withheld = withheld
         self.model = PATTERNS_VERSION
 
     def generation_params(self) -> Dict:
-        return {"patterns": list(self.patterns)}
+        return {"patterns": list(self.patterns), "withheld": sorted(self.withheld.phrases)}
 
     def complete(self, messages: Messages) -> Completion:
         text = messages[-1]["content"]
-        return Completion(matches_as_answer(text, mine(text, self.patterns)), "stop", {}, attempts=1)
+        return Completion(matches_as_answer(text, mine(text, self.patterns), self.withheld), "stop", {}, attempts=1)
 
     def complete_batch(self, batch: List[Messages]) -> List[Completion]:
         return [self.complete(messages) for messages in batch]
 
 
-def pattern_report(responses, patterns: Sequence[str] = tuple(PATTERNS)) -> Dict[str, Dict[str, int]]:
-    """Per pattern: ``texts`` with a match, ``matches`` (entities proposed) over an iterable of
-    pattern-backend answers (``response`` strings); every pattern in ``patterns`` is listed, with
-    zeros if it matched nothing."""
+def pattern_report(responses: Iterable[str], patterns: Sequence[str] = tuple(PATTERNS)) -> Dict[str, Dict[str, int]]:
+    """Per pattern, over pattern-backend answers (``response`` strings): ``texts`` with an entity
+    from it, its ``entities``, and mentions ``withheld`` for their type; every pattern in
+    ``patterns`` is listed, with zeros if it matched nothing."""
     texts: Counter = Counter()
     entities: Counter = Counter()
+    withheld: Counter = Counter()
     for response in responses:
-        seen = Counter(entity.get("pattern") for entity in json.loads(response)["entities"])
+        answer = json.loads(response)
+        seen = Counter(entity["pattern"] for entity in answer["entities"])
         entities.update(seen)
         texts.update(seen.keys())
-    return {name: {"texts": texts[name], "entities": entities[name]} for name in patterns}
+        withheld.update(entity["pattern"] for entity in answer.get("withheld", []))
+    return {name: {"texts": texts[name], "entities": entities[name], "withheld": withheld[name]} for name in patterns}
