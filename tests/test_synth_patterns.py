@@ -41,6 +41,7 @@ def found(text, pattern):
     ("parenthetical", "Lithium (a mood stabilizer) causes tremor.", [("mood stabilizer", ["Lithium"])]),
     ("copula", "Tamoxifen is an antiestrogen that blocks the receptor.", [("antiestrogen", ["Tamoxifen"])]),
     ("copula", "Metformin (MET) is a biguanide.", [("biguanide", ["Metformin", "MET"])]),
+    ("copula", "SOX9 is thought to be a master regulator.", [("master regulator", ["SOX9"])]),
     ("known_as", "We cloned a novel gene, termed FOO1, from yeast.", [("gene", ["FOO1"])]),
 ])
 def test_each_pattern_extracts_its_mentions_and_type(pattern, text, expected):

@@ -315,33 +315,40 @@ def _words_at(chunks: Sequence[Chunk], i: int, words: Sequence[str]) -> bool:
     return i + len(words) <= len(chunks) and all(chunks[i + k].lower == word for k, word in enumerate(words))
 
 
+def _triggers(chunks: Sequence[Chunk], triggers: Sequence[Sequence[str]], first: int = 1):
+    """(position, trigger) for each position from ``first`` where a trigger starts (the first
+    that matches, so list longer triggers before their prefixes)."""
+    for i in range(first, len(chunks)):
+        for words in triggers:
+            if _words_at(chunks, i, words):
+                yield i, words
+                break
+
+
 def _hearst_forward(name: str, triggers: Sequence[Sequence[str]], comma: str):
     """ "Y such as X1, X2 and X3": plural type before the trigger, mentions after it.
     ``comma``: "optional", "required" or "none" before the trigger."""
 
     def find(text: str, chunks: Sequence[Chunk]) -> List[PatternMatch]:
         found = []
-        for i in range(1, len(chunks)):
-            for words in triggers:
-                if not _words_at(chunks, i, words):
+        for i, words in _triggers(chunks, triggers):
+            type_end = i
+            if chunks[i - 1].text in (",", "("):
+                if comma == "none":
                     continue
-                type_end = i
-                if chunks[i - 1].text in (",", "("):
-                    if comma == "none":
-                        continue
-                    type_end = i - 1
-                elif comma == "required":
-                    continue
-                type_start = _type_run_backward(chunks, type_end)
-                if type_start == type_end:
-                    continue
-                type_name = _type_name(chunks, type_start, type_end, plural=True)
-                first = i + len(words)
-                if first < len(chunks) and chunks[first].text == ",":
-                    first += 1  # "e.g., X"
-                mentions = _list_forward(text, chunks, first) if type_name else []
-                if mentions:
-                    found.append(PatternMatch(name, type_name, tuple(mentions)))
+                type_end = i - 1
+            elif comma == "required":
+                continue
+            type_start = _type_run_backward(chunks, type_end)
+            if type_start == type_end:
+                continue
+            type_name = _type_name(chunks, type_start, type_end, plural=True)
+            first = i + len(words)
+            if first < len(chunks) and chunks[first].text == ",":
+                first += 1  # "e.g., X"
+            mentions = _list_forward(text, chunks, first) if type_name else []
+            if mentions:
+                found.append(PatternMatch(name, type_name, tuple(mentions)))
         return found
 
     find.__name__ = name
@@ -363,50 +370,40 @@ def _and_other(text: str, chunks: Sequence[Chunk]) -> List[PatternMatch]:
     return found
 
 
-def _apposition(text: str, chunks: Sequence[Chunk]) -> List[PatternMatch]:
-    """ "X, a Y," / "X, an inhibitor of ..." / "X, a member of the Y family"."""
-    found = []
-    for i in range(1, len(chunks) - 2):
-        if chunks[i].text != ",":
-            continue
-        typed = _type_after_article(chunks, i + 1)
-        mentions = _mentions_before(text, chunks, i) if typed else []
-        if mentions:
-            found.append(PatternMatch("apposition", typed[0], tuple(mentions)))
-    return found
+def _described_by_article(name: str, opener: str, closers: Optional[Tuple[str, ...]]):
+    """ "X, a Y" (apposition) / "X (a Y)" (parenthetical): a mention, ``opener``, then an
+    article and a type, followed by one of ``closers`` when given. The type may be "a member
+    of the Y family", "an inhibitor of ..."."""
+
+    def find(text: str, chunks: Sequence[Chunk]) -> List[PatternMatch]:
+        found = []
+        for i in range(1, len(chunks) - 2):
+            if chunks[i].text != opener:
+                continue
+            typed = _type_after_article(chunks, i + 1)
+            if typed is None or (closers is not None and (typed[1] >= len(chunks) or chunks[typed[1]].text not in closers)):
+                continue
+            mentions = _mentions_before(text, chunks, i)
+            if mentions:
+                found.append(PatternMatch(name, typed[0], tuple(mentions)))
+        return found
+
+    find.__name__ = name
+    return find
 
 
-def _parenthetical(text: str, chunks: Sequence[Chunk]) -> List[PatternMatch]:
-    """ "X (a Y)" / "X (a Y, ...)"."""
-    found = []
-    for i in range(1, len(chunks) - 2):
-        if chunks[i].text != "(":
-            continue
-        typed = _type_after_article(chunks, i + 1)
-        if typed is None or typed[1] >= len(chunks) or chunks[typed[1]].text not in (")", ",", ";"):
-            continue
-        mentions = _mentions_before(text, chunks, i)
-        if mentions:
-            found.append(PatternMatch("parenthetical", typed[0], tuple(mentions)))
-    return found
-
-
-_COPULAS = (("is",), ("was",), ("represents",), ("remains",), ("acts", "as"), ("serves", "as"), ("functions", "as"),
-            ("is", "known", "to", "be"), ("is", "thought", "to", "be"))
+_COPULAS = (("is", "known", "to", "be"), ("is", "thought", "to", "be"), ("is",), ("was",), ("represents",), ("remains",),
+            ("acts", "as"), ("serves", "as"), ("functions", "as"))
 
 
 def _copula(text: str, chunks: Sequence[Chunk]) -> List[PatternMatch]:
     """ "X is a Y" (also "X acts as a Y", "X is thought to be a Y")."""
     found = []
-    for i in range(1, len(chunks) - 2):
-        for verb in _COPULAS:
-            if not _words_at(chunks, i, verb):
-                continue
-            typed = _type_after_article(chunks, i + len(verb))
-            mentions = _mentions_before(text, chunks, i) if typed else []
-            if mentions:
-                found.append(PatternMatch("copula", typed[0], tuple(mentions)))
-            break
+    for i, verb in _triggers(chunks, _COPULAS):
+        typed = _type_after_article(chunks, i + len(verb))
+        mentions = _mentions_before(text, chunks, i) if typed else []
+        if mentions:
+            found.append(PatternMatch("copula", typed[0], tuple(mentions)))
     return found
 
 
@@ -416,20 +413,16 @@ _NAMING = (("known", "as"), ("termed",), ("called",), ("designated",), ("named",
 def _known_as(text: str, chunks: Sequence[Chunk]) -> List[PatternMatch]:
     """ "a Y (,) termed X" / "a Y known as X": type (after an article) before, name after."""
     found = []
-    for i in range(2, len(chunks) - 1):
-        for verb in _NAMING:
-            if not _words_at(chunks, i, verb):
-                continue
-            type_end = i - 1 if chunks[i - 1].text == "," else i
-            type_start = _type_run_backward(chunks, type_end)
-            if type_start == type_end or type_start == 0 or chunks[type_start - 1].lower not in ("a", "an", "the"):
-                break
-            type_name = _type_name(chunks, type_start, type_end, plural=False)
-            first = i + len(verb)
-            mention = _mention(text, chunks, first, _phrase_forward(chunks, first)) if type_name else None
-            if mention:
-                found.append(PatternMatch("known_as", type_name, (mention,)))
-            break
+    for i, verb in _triggers(chunks, _NAMING, first=2):
+        type_end = i - 1 if chunks[i - 1].text == "," else i
+        type_start = _type_run_backward(chunks, type_end)
+        if type_start == type_end or type_start == 0 or chunks[type_start - 1].lower not in ("a", "an", "the"):
+            continue
+        type_name = _type_name(chunks, type_start, type_end, plural=False)
+        first = i + len(verb)
+        mention = _mention(text, chunks, first, _phrase_forward(chunks, first)) if type_name else None
+        if mention:
+            found.append(PatternMatch("known_as", type_name, (mention,)))
     return found
 
 
@@ -443,8 +436,8 @@ PATTERNS: Dict[str, Finder] = {
     "eg": _hearst_forward("eg", [("e.g.",), ("e.g",)], comma="optional"),
     "like": _hearst_forward("like", [("like",)], comma="none"),
     "and_other": _and_other,
-    "apposition": _apposition,
-    "parenthetical": _parenthetical,
+    "apposition": _described_by_article("apposition", ",", closers=None),
+    "parenthetical": _described_by_article("parenthetical", "(", closers=(")", ",", ";")),
     "copula": _copula,
     "known_as": _known_as,
 }
