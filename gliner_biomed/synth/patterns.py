@@ -39,6 +39,9 @@ including like e.g. i.e. respectively via per versus vs et al using used other o
 include includes included show shows showed shown display displays displayed express expresses
 investigate investigated led induce induces contain contains containing suggest suggests
 seem seems appear appears remain remains play plays act acts bind binds occur occurs exhibit exhibits
+regulate regulates affect affects implicate implicates mediate mediates stimulate stimulates control controls
+activate activates cleave cleaves remove removes encounter encounters involve involves require requires
+promote promotes inhibit inhibits enhance enhances whereas
 """.split())
 # Stripped from the front of a type: they say how the authors feel about the type, not what it is.
 _TYPE_NOISE = frozenset("""
@@ -49,7 +52,18 @@ unknown unique individual corresponding respective standard special simple singl
 strong weak good poor useful effective interesting notable prominent significant critical crucial essential
 powerful broad wide general same certain other such own available current existing established candidate
 commonly widely used described identified characterized characterised reported
-given shown seen taken found made chosen undergone
+given shown seen taken found made chosen undergone myriad
+""".split())
+# After the head, these make a type phrase run on ("transcription factors known to ...", "a
+# protein kinase capable of ..."); cut from its end.
+_POSTNOMINAL = frozenset("""
+known important capable essential common specific similar due first often found seen distinct analogous
+typical necessary prior homologous responsible involved present required alone
+""".split())
+# Adjectives that end a type phrase as if they were its head ("a safe and effective ...").
+_ADJECTIVE_HEADS = frozenset("""
+safe rapid slow fast clear yet inefficient prevalent inhibitory nonselective pharmacologic apoptotic
+negative positive dominant recessive neuronal multimodular spontaneous useful
 """.split())
 # Heads that name no type ("a number of", "a total of", "one of the") or are too vague to teach one.
 _GENERIC_HEADS = frozenset("""
@@ -172,10 +186,12 @@ def _type_words(words: List[str]) -> Optional[List[str]]:
     # part of the type; the head is checked below.
     while words and (words[0] in _TYPE_NOISE or _adverb(words[0]) or words[0].endswith("ed")):
         words = words[1:]
+    while words and (words[-1] in _POSTNOMINAL or _adverb(words[-1])):
+        words = words[:-1]
     if not words or len(words) > _MAX_TYPE_WORDS:
         return None
     head = words[-1]
-    if len(head) < 3 or _adverb(head) or head.endswith(("ing", "ed")) or singular(head) in _GENERIC_HEADS:
+    if len(head) < 3 or _adverb(head) or head.endswith(("ing", "ed")) or head in _ADJECTIVE_HEADS or singular(head) in _GENERIC_HEADS:
         return None
     return words
 
