@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from itertools import islice
+from pathlib import Path
 
 import pytest
 
@@ -148,3 +149,39 @@ def test_corpus_texts_refuses_test_splits(tmp_path, capsys):
     assert synth_cli.main(["synth", "corpus-texts", "--corpora", "bc5cdr:train", "bc5cdr:test", "--out", str(out)]) == 2
     assert "'bc5cdr:test': test splits are for evaluation only" in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.corpus("bionlp09")
+def test_real_sentences_end_to_end_with_quality_figures(tmp_path, capsys):
+    """corpus-texts -> annotate --backend patterns -> ground -> the quality script, on the
+    BioNLP09 validation sentences (never training text for this check)."""
+    import importlib.util
+
+    from gliner_biomed.dataset_builders import load_corpus
+    from gliner_biomed.synth.corpus_texts import split_text_id
+
+    texts, ann, grounded = tmp_path / "texts.jsonl", tmp_path / "ann.jsonl", tmp_path / "grounded.jsonl"
+    assert synth_cli.main(["synth", "corpus-texts", "--corpora", "bionlp09:validation", "--out", str(texts), "--no-progress"]) == 0
+    gold = {example["document_id"]: example["text"] for example in load_corpus("bionlp09", "validation", level="document")}
+    records = [json.loads(line) for line in texts.read_text().splitlines()]
+    assert len(records) == len(gold)
+    assert all(gold[split_text_id(r["id"])[2]] == r["text"] for r in records)
+    assert synth_cli.main(["synth", "annotate", "--backend", "patterns", "--input", str(texts), "--out", str(ann), "--no-progress"]) == 0
+    assert synth_cli.main(["synth", "ground", "--annotations", str(ann), "--out", str(grounded), "--drop-empty", "--no-progress"]) == 0
+    capsys.readouterr()
+    examples = [json.loads(line) for line in grounded.read_text().splitlines()]
+    assert len(examples) >= 20
+    for example in examples:
+        assert example["entities"]
+        for entity in example["entities"]:
+            assert example["text"][entity["start"]:entity["end"]] == entity["mention"]
+
+    spec = importlib.util.spec_from_file_location("synth_patterns_quality", Path(__file__).resolve().parents[1] / "benchmarks" / "synth_patterns_quality.py")
+    quality = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(quality)
+    report = quality.measure(grounded, ann)
+    assert report["entities"] == sum(len(example["entities"]) for example in examples)
+    assert report["distinct_types"] == len({e["label"] for example in examples for e in example["entities"]})
+    judged = report["compatible_as_written_else_head"]
+    assert judged["judged"] + judged["unknown_to_vocabulary"] == report["overlapping_gold"]["entities"]
+    assert judged["judged"] >= 10 and judged["rate"] >= 0.6  # BioNLP09 proteins typed by their own sentences
