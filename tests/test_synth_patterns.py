@@ -44,6 +44,12 @@ def found(text, pattern):
     ("copula", "Metformin (MET) is a biguanide.", [("biguanide", ["Metformin", "MET"])]),
     ("copula", "SOX9 is thought to be a master regulator.", [("master regulator", ["SOX9"])]),
     ("known_as", "We cloned a novel gene, termed FOO1, from yeast.", [("gene", ["FOO1"])]),
+    # sentence boundaries: an initial before a capital ends a sentence, "E. coli" does not; "?" ends one
+    ("copula", "It binds replication factor C. Replication factor C is a multisubunit complex.",
+     [("multisubunit complex", ["Replication factor C"])]),
+    ("copula", "E. coli is a bacterium that lives in the gut.", [("bacterium", ["E. coli"])]),
+    ("copula", "Is it epidermolysis bullosa? Recessive epidermolysis bullosa (RDEB) is a skin disorder.",
+     [("skin disorder", ["Recessive epidermolysis bullosa", "RDEB"])]),
 ])
 def test_each_pattern_extracts_its_mentions_and_type(pattern, text, expected):
     assert found(text, pattern) == expected
@@ -56,6 +62,7 @@ def test_each_pattern_extracts_its_mentions_and_type(pattern, text, expected):
     "The cells looked like fibroblasts.",  # a verb, not a plural type, before "like"
     "effects of lithium, such as polyuria and tremor",  # "lithium" is no plural hypernym
     "Similarly, a decrease was seen.",  # an adverb is no mention, "decrease" no type
+    "drugs such as alpha beta gamma delta epsilon zeta eta theta were given",  # a name cut at 6 chunks is no mention
 ])
 def test_obvious_false_positives_are_not_mined(text):
     assert mine(text) == []

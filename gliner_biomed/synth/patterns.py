@@ -80,8 +80,8 @@ controls sample samples method methods factor factors agent agents treatment con
 """.split())
 _ARTICLES = frozenset({"a", "an"})
 _LY_NOUNS = frozenset({"family", "subfamily", "superfamily", "assembly", "anomaly", "supply", "monopoly", "ally"})
-_PUNCTUATION = frozenset(",;:()[]{}")
-_CHUNK = re.compile(r"[^\s,;:()\[\]{}]+|[,;:()\[\]{}]")
+_PUNCTUATION = frozenset(",;:()[]{}?!")
+_CHUNK = re.compile(r"[^\s,;:()\[\]{}?!]+|[,;:()\[\]{}?!]")
 _JOINERS = frozenset({"-", "/", "+", "'", "\u2010", "\u2011", "\u2013"})  # inside names once IOB text has spaced them
 _TYPE_WORD = re.compile(r"[a-z][a-z'\-]*[a-z]")
 _ABBREVIATIONS = frozenset({"e.g.", "i.e.", "al.", "vs.", "etc."})
@@ -119,11 +119,13 @@ class Chunk:
 
 def chunks_of(text: str) -> List[Chunk]:
     """Whitespace chunks and punctuation, with a sentence-final full stop as a chunk of its own
-    ("cisplatin." -> "cisplatin", "."), abbreviations ("e.g.", "E.") left whole."""
+    ("cisplatin." -> "cisplatin", "."), abbreviations ("e.g.", "E. coli") left whole; an initial
+    before a capitalised word ends a sentence ("replication factor C. Replication ...")."""
     chunks = []
     for match in _CHUNK.finditer(text):
         word, start, end = match.group(), match.start(), match.end()
-        if len(word) > 1 and word.endswith(".") and word.lower() not in _ABBREVIATIONS and not re.fullmatch(r"[A-Z]\.", word):
+        initial = re.fullmatch(r"[A-Z]\.", word) and not text[end:].lstrip()[:1].isupper()
+        if len(word) > 1 and word.endswith(".") and word.lower() not in _ABBREVIATIONS and not initial:
             chunks.append(Chunk(word[:-1], start, end - 1))
             chunks.append(Chunk(".", end - 1, end))
         else:
@@ -148,6 +150,8 @@ def _phrase_forward(chunks: Sequence[Chunk], i: int, limit: int = _MAX_MENTION_C
     j = i
     while j < len(chunks) and j - i < limit and chunks[j].in_name:
         j += 1
+    if j < len(chunks) and chunks[j].in_name:
+        return i  # the name goes on past the limit: its first chunks are no mention
     while j > i and chunks[j - 1].text in _JOINERS:
         j -= 1
     return j if i < len(chunks) and chunks[i].text not in _JOINERS else i
