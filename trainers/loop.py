@@ -152,7 +152,8 @@ class Trainer:
                 raise ValueError("no training examples")
             sources = [(SourceSpec("given-examples"), list(examples))]
         else:
-            sources = load_sources(config.data, config.level, config.max_words, config.seed, config.synthetic_source)
+            sources = load_sources(config.data, config.level, config.max_words, config.seed, config.synthetic_source,
+                                   config.allow_evaluation_corpora)
         self.schedule = BatchSchedule(sources, config.batch_size * self.accelerator.num_processes, config.seed)
         self.validation = parse_validation(config.validation)
         optimizer = torch.optim.AdamW(parameter_groups(self.model, config))
