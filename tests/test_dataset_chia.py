@@ -80,3 +80,13 @@ def test_trainer_reads_chia_when_allowed(corpora_dir):
     ((spec, examples),) = load_sources(["chia:validation#3"], "sentence", 128, 0, allow_evaluation_corpora=True)
     assert spec.corpus == "chia" and len(examples) >= 3
     assert {label for example in examples for _, _, label in example["ner"]} <= CONCEPTS
+
+
+@pytest.mark.corpus("chia")
+def test_chia_card_says_evaluation_only_split_and_exclusions(chia):
+    from gliner_biomed.dataset_builders.card import render_card
+
+    card = str(render_card({"document": chia}, {"document": {split: f"document/{split}-*.parquet" for split in chia.splits}}, "document"))
+    assert "**Evaluation only:** Chia measures unseen clinical types" in card
+    assert "by trial" in card and "random.Random(42)" in card and "Kury F et al." in card and "license: cc-by-4.0" in card
+    assert "| `Qualifier` | *(left out)* |" in card and "excluded_by_label_map" in card
