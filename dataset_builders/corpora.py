@@ -222,6 +222,11 @@ def list_corpora() -> List[str]:
     return list(CORPORA)
 
 
+def training_corpora() -> List[str]:
+    """The corpora that may be training data: all but the evaluation-only ones (Chia)."""
+    return [name for name, spec in CORPORA.items() if not spec.evaluation_only]
+
+
 def corpus_spec(name: str) -> CorpusSpec:
     if name not in CORPORA:
         raise KeyError(f"unknown corpus {name!r}; known corpora: {', '.join(CORPORA)}")
