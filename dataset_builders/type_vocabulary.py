@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple, Union
+from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Set, Tuple, Union
 
 import yaml
 
@@ -29,6 +29,23 @@ class VocabularyError(ValueError):
 
 def normalize(phrase: str) -> str:
     return " ".join(phrase.split()).casefold()
+
+
+def _singular_forms(norm: str) -> List[str]:
+    """The phrase, then plain English singulars of its last word (``cell lines`` -> ``cell line``,
+    ``bodies`` -> ``body``), tried in turn when the phrase itself is not in the vocabulary."""
+    forms = [norm]
+    if norm.endswith("ies"):
+        forms.append(norm[:-3] + "y")
+    if norm.endswith("es"):
+        forms.append(norm[:-2])
+    if norm.endswith("s") and not norm.endswith("ss"):
+        forms.append(norm[:-1])
+    return forms
+
+
+def _lookup(table: Mapping[str, str], norm: str) -> Optional[str]:
+    return next((table[form] for form in _singular_forms(norm) if form in table), None)
 
 
 @dataclass(frozen=True)
@@ -207,11 +224,13 @@ class TypeVocabulary:
 
     # -- lookups ----------------------------------------------------------------------------------
     def resolve(self, name: str) -> Optional[str]:
-        """The group key of a group name, training or held-out phrasing, or ``corpus:SourceType``."""
+        """The group key of a group name, training or held-out phrasing (or its plural), or
+        ``corpus:SourceType``."""
         if name in self._members:
             return self._members[name]
         norm = normalize(name)
-        return self._phrases.get(norm) or self._held_out.get(norm) or (norm if norm in self.groups else None)
+        exact = self._phrases.get(norm) or self._held_out.get(norm) or (norm if norm in self.groups else None)
+        return exact or _lookup(self._phrases, norm) or _lookup(self._held_out, norm) or _lookup({g: g for g in self.groups}, norm)
 
     def _group(self, name: str) -> TypeGroup:
         key = self.resolve(name)
@@ -245,8 +264,9 @@ class TypeVocabulary:
         return {self.groups[k].name for k in self._descendants[normalize(self._group(name).name)]}
 
     def contains_phrase(self, text: str) -> bool:
-        """Whether training may show ``text`` as a type (held-out phrasings: False)."""
-        return normalize(text) in self._phrases
+        """Whether training shows ``text`` (or its singular) as a type; held-out phrasings: False."""
+        norm = normalize(text)
+        return norm not in self._held_out and _lookup(self._phrases, norm) is not None
 
     def training_phrases(self) -> Set[str]:
         return {phrase for group in self.groups.values() for phrase in group.surface_forms}

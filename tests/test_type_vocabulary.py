@@ -49,6 +49,11 @@ def test_relations_and_compatibility(vocabulary):
     assert not vocabulary.compatible("chemical", "disease")
     assert not vocabulary.compatible("kinase inhibitor", "chemical")  # unknown phrase
     assert vocabulary.group_of("not a type at all") is None
+    # plurals, as mined or typed: the singular's group
+    assert vocabulary.group_of("Cell Lines") == "cell line" and vocabulary.group_of("cytokines") == "cytokine"
+    assert vocabulary.group_of("bodies") is None and vocabulary.group_of("species") == "species"
+    assert vocabulary.compatible("proteins", "genes") and vocabulary.contains_phrase("proteins")
+    assert not vocabulary.contains_phrase("drugs") and not vocabulary.contains_phrase("transcription factors")
 
 
 def test_held_out_phrasings_are_known_but_never_training_phrases(vocabulary):
