@@ -62,6 +62,8 @@ def render_card(builds: Dict[str, CorpusBuild], data_files: Dict[str, Dict[str, 
     options = first.options
     sections = [f"# {card_data.pretty_name}\n"]
     sections.append(spec.description if spec else "Synthetic annotated texts produced by the GLiNER-biomed synthetic-data pipeline.")
+    if spec and spec.evaluation_only:
+        sections.append(f"\n**Evaluation only:** {spec.evaluation_only}. The GLiNER-biomed trainer refuses it as training data.\n")
     sections.append(
         "\n## Source\n\n"
         + (f"{spec.source}.\n\nCitation: {spec.citation} (BibTeX below)\n" if spec else f"Span JSONL from `{Path(options.synthetic_source).name}`.\n")

@@ -361,12 +361,13 @@ class TypeVocabulary:
         return [name for name, covered in judged.items() if not covered]
 
     def check_label_maps(self, corpora: Optional[Iterable[str]] = None) -> None:
-        """Every source type of every label map is a member of a group, and its canonical label is
-        a phrasing of that group or of an ancestor the corpus annotates exhaustively, and never
-        ambiguous for another type of the corpus (so the canonical prompt stays well defined)."""
-        from .corpora import list_corpora
+        """Every source type of every training corpus's label map is a member of a group, and its
+        canonical label is a phrasing of that group or of an ancestor the corpus annotates
+        exhaustively, and never ambiguous for another type of the corpus (so the canonical prompt
+        stays well defined). Evaluation-only corpora (Chia) are not training data: not checked."""
+        from .corpora import training_corpora
 
-        names = sorted(corpora if corpora is not None else list_corpora())
+        names = sorted(corpora if corpora is not None else training_corpora())
         for corpus in names:
             label_map = load_label_map(corpus)
             trusted, own, roles = self.exhaustive_groups(corpus), self.own_groups(corpus), set(self.policy(corpus).role_types)

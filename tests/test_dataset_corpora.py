@@ -14,6 +14,7 @@ from test_dataset_rawcounts import raw_counts
 
 ALL = ["ncbi-disease", "bc5cdr", "biored", "nlm-gene", "gnormplus", "tmvar3", "bc2gm", "anatem", "craft",
        "bionlp13cg", "bionlp13pc", "bionlp11id", "bionlp09"]
+EVALUATION_ONLY = ["chia"]  # tested in test_dataset_chia.py
 PUBTATOR = ALL[:6]
 
 
@@ -40,7 +41,7 @@ def assert_example_invariants(example):
 
 
 def test_list_corpora_names():
-    assert list_corpora() == ALL
+    assert list_corpora() == ALL + EVALUATION_ONLY
 
 
 @pytest.mark.parametrize("name", ALL)

@@ -213,6 +213,33 @@ def test_brat_bad_offsets_and_mismatch(tmp_path):
         list(read_brat(tmp_path))
 
 
+def test_brat_fragments_listed_out_of_text_order(tmp_path):
+    """Chia lists a discontinuous mention's fragments in the mention's reading order."""
+    write(tmp_path, "d.txt", "medical or psychiatric illness")
+    write(tmp_path, "d.ann", "T1\tCondition 23 30;0 7\tillness medical\n")
+    log = IssueLog()
+    (document,) = read_brat(tmp_path, log=log)
+    (entity,) = document.entities
+    assert (entity.start, entity.end, entity.mention) == (0, 30, "medical or psychiatric illness")
+    assert entity.fragments == ((0, 7), (23, 30))
+    assert "listed out of text order" in log.of_kind("discontinuous_mention")[0].detail
+    write(tmp_path, "d.ann", "T1\tCondition 11 30;0 14\tpsychiatric illness medical or ps\n")
+    with pytest.raises(CorpusFormatError, match=r"line 1.*overlapping"):
+        list(read_brat(tmp_path))
+
+
+def test_known_bad_records_are_skipped_and_counted_others_still_fail(tmp_path):
+    write(tmp_path, "d.txt", "Aspirin reduces fever.")
+    write(tmp_path, "d.ann", "T1\tChemical 0 7\tAspirin\nT2\tDisease 16 21\tchills\n")
+    log = IssueLog()
+    (document,) = read_brat(tmp_path, ReadOptions(known_bad_records=frozenset({("d.ann", 2)})), log)
+    assert [e.mention for e in document.entities] == ["Aspirin"]
+    (skipped,) = log.of_kind("record_skipped")
+    assert "d.ann, line 2" in skipped.where and "chills" in skipped.detail
+    with pytest.raises(CorpusFormatError, match=r"d.ann, line 2"):
+        list(read_brat(tmp_path, ReadOptions(known_bad_records=frozenset({("d.ann", 1)}))))
+
+
 def test_bioc_xml_collection():
     log = IssueLog()
     documents = list(read_bioc_xml(DATA / "bioc" / "collection.xml", log=log))

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from gliner_biomed.dataset_builders import list_corpora, load_label_map
+from gliner_biomed.dataset_builders import load_label_map
+from gliner_biomed.dataset_builders.corpora import training_corpora
 from gliner_biomed.dataset_builders.type_vocabulary import (
     DEFAULT_VOCABULARY,
     VocabularyError,
@@ -20,7 +21,7 @@ def vocabulary():
 
 def test_every_label_map_type_of_every_corpus_is_in_a_group(vocabulary):
     vocabulary.check_label_maps()  # raises naming the first uncovered type
-    for corpus in list_corpora():
+    for corpus in training_corpora():
         for source_type, label in load_label_map(corpus).items():
             group = vocabulary.group_of_source(corpus, source_type)
             assert group is not None, f"{corpus}:{source_type}"

@@ -102,12 +102,28 @@ def load_source(spec: SourceSpec, level: str, max_words: int, seed: int, synthet
     return out
 
 
+def refuse_evaluation_only(specs: Sequence[SourceSpec]) -> None:
+    """Corpora kept for measuring generalisation (``CorpusSpec.evaluation_only``, e.g. Chia) are
+    not training data: training on them would make the unseen-type numbers meaningless."""
+    from gliner_biomed.dataset_builders.corpora import CORPORA
+
+    for spec in specs:
+        reason = CORPORA[spec.corpus].evaluation_only if spec.corpus in CORPORA else ""
+        if reason:
+            raise ValueError(f"data source {spec.corpus}:{spec.split}: {spec.corpus} is evaluation-only ({reason}); "
+                             "pass --allow-evaluation-corpora (allow_evaluation_corpora: true in the config) to train on it anyway")
+
+
 def load_sources(data: Sequence[str], level: str, max_words: int, seed: int,
-                 synthetic_source: Optional[str] = None, source_types: bool = False) -> List[Tuple[SourceSpec, List[Dict]]]:
-    """Each ``CORPUS[:SPLIT][@WEIGHT][#MAX]`` of ``data`` with its examples (see load_source)."""
+                 synthetic_source: Optional[str] = None, source_types: bool = False,
+                 allow_evaluation_corpora: bool = False) -> List[Tuple[SourceSpec, List[Dict]]]:
+    """Each ``CORPUS[:SPLIT][@WEIGHT][#MAX]`` of ``data`` with its examples (see load_source);
+    evaluation-only corpora are refused unless ``allow_evaluation_corpora``."""
     from gliner_biomed.dataset_builders.pipeline import SYNTHETIC
 
     specs = [SourceSpec.parse(text) for text in data]
+    if not allow_evaluation_corpora:
+        refuse_evaluation_only(specs)
     if synthetic_source and not any(spec.corpus == SYNTHETIC for spec in specs):
         raise ValueError(f"synthetic_source {synthetic_source} is given but no data source reads it: add {SYNTHETIC}:train to --data")
     return [(spec, load_source(spec, level, max_words, seed, synthetic_source, source_types)) for spec in specs]

@@ -167,7 +167,7 @@ class Trainer:
             sources = [(SourceSpec("given-examples"), list(examples))]
         else:
             sources = load_sources(config.data, config.level, config.max_words, config.seed, config.synthetic_source,
-                                   source_types=type_sampler is not None)
+                                   source_types=type_sampler is not None, allow_evaluation_corpora=config.allow_evaluation_corpora)
             if type_sampler is not None:
                 type_sampler.check_corpora([spec.corpus for spec, _ in sources])
         self.schedule = BatchSchedule(sources, config.batch_size * self.accelerator.num_processes, config.seed,

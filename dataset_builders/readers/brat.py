@@ -5,6 +5,9 @@ discontinuous mention the covered text is the fragments' texts joined by single 
 Relations, events, attributes, normalizations and notes (``R``, ``E``, ``A``/``M``, ``N``, ``#``,
 ``*``) are not mentions and are not read. A discontinuous mention is kept as the extent from its
 first fragment's start to its last fragment's end and logged as ``discontinuous_mention``.
+Fragments may be listed out of text order (Chia lists them in reading order of the mention, e.g.
+``111 162;88 95`` for "illness ... medical"); the covered text follows the listed order, the
+extent and the stored fragments follow the text.
 """
 
 from __future__ import annotations
@@ -72,17 +75,19 @@ def read_brat_document(
                 entity = checked_entity(text, start, end, entity_type, fields[2], where, options, log)
             else:
                 bad = [(s, e) for s, e in fragments if not 0 <= s < e <= len(text)]
-                ordered = all(fragments[i][1] <= fragments[i + 1][0] for i in range(len(fragments) - 1))
+                in_text_order = sorted(fragments)
+                disjoint = all(in_text_order[i][1] <= in_text_order[i + 1][0] for i in range(len(fragments) - 1))
                 covered = " ".join(text[s:e] for s, e in fragments)
-                if bad or not ordered:
-                    fail(options, log, where, f"fragments {fragments} outside the text (length {len(text)}) or out of order")
+                if bad or not disjoint:
+                    fail(options, log, where, f"fragments {fragments} outside the text (length {len(text)}) or overlapping")
                     continue
                 if covered != fields[2]:
                     fail(options, log, where, f"mention {fields[2]!r} does not match fragment text {covered!r}")
                     continue
-                start, end = fragments[0][0], fragments[-1][1]
-                entity = checked_entity(text, start, end, entity_type, None, where, options, log, tuple(fragments))
-                log.add("discontinuous_mention", where, f"{entity_type} fragments {fragments} = {covered!r}; kept as {start}-{end}")
+                start, end = in_text_order[0][0], in_text_order[-1][1]
+                entity = checked_entity(text, start, end, entity_type, None, where, options, log, tuple(in_text_order))
+                listed = "" if in_text_order == fragments else " (listed out of text order)"
+                log.add("discontinuous_mention", where, f"{entity_type} fragments {fragments}{listed} = {covered!r}; kept as {start}-{end}")
             if entity is not None:
                 entities.append(entity)
     return SourceDocument(document_id, text, tuple(entities), Location(str(txt_path), None, document_id))
