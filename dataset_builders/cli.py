@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 from typing import List
 
+from ..errors import bad_input_from
 from .corpora import CORPORA, list_corpora
 from .pipeline import SYNTHETIC, BuildOptions, CorpusBuild, build_corpus
-from .records import CorpusFormatError
 
 _FORMATTER = argparse.ArgumentDefaultsHelpFormatter
 
@@ -121,14 +121,8 @@ def _guarded(handler):
     """Bad input ends with one clear line (file, line, what is wrong) and exit code 2."""
 
     def run(args: argparse.Namespace) -> int:
-        from ..publishing.upload import PublishError
-
-        try:
+        with bad_input_from(KeyError, ValueError):
             return handler(args)
-        except (CorpusFormatError, FileNotFoundError, FileExistsError, KeyError, ValueError, PublishError) as error:
-            message = error.args[0] if isinstance(error, KeyError) and error.args else error
-            print(f"error: {message}", file=sys.stderr)
-            return 2
 
     return run
 

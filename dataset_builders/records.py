@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Optional, Tuple
+from ..errors import BadInputError
 
 
-class CorpusFormatError(ValueError):
+class CorpusFormatError(BadInputError):
     """Bad input: always names the file and line (or document) it comes from."""
 
     def __init__(self, message: str, where: "Location"):

@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, Optional, Set, Tuple, Union
 
 from .atomic_files import atomic_writer
+from .errors import BadInputError
 
 PathLike = Union[str, Path]
 TypeSpec = Union[type, Tuple[type, ...]]
 
 
-class InputError(ValueError):
+class InputError(BadInputError):
     """Bad input, with the file and line (or row) at fault in the message."""
 
 

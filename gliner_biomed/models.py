@@ -6,12 +6,13 @@ from pathlib import Path
 from typing import Optional
 
 from .modeling import GLiNERConfig, GLiNERPreTrainedModel, model_class_for
+from .errors import BadInputError
 
 # The trained default model ships inside the package once it exists (see the training issue).
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "default_model"
 
 
-class ModelNotFoundError(FileNotFoundError):
+class ModelNotFoundError(BadInputError, FileNotFoundError):
     pass
 
 

@@ -101,13 +101,8 @@ def run_bench(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from ..models import ModelNotFoundError
     from ..onnx import ExportOptions, export_onnx
 
-    try:
-        folder = export_onnx(args.model if args.model else None, args.out, ExportOptions(opset=args.opset, int8=args.int8))
-    except (ModelNotFoundError, FileExistsError, FileNotFoundError) as error:
-        print(f"gliner-biomed export-onnx: error: {error}", file=sys.stderr)
-        return 2
+    folder = export_onnx(args.model if args.model else None, args.out, ExportOptions(opset=args.opset, int8=args.int8))
     print(f"wrote {folder}", file=sys.stderr)
     return 0

@@ -10,8 +10,9 @@ import sys
 import time
 from pathlib import Path
 
+from ..errors import bad_input_from
 from ..io_records import InputError
-from ..models import ModelNotFoundError, load_model, resolve_model_path
+from ..models import load_model, resolve_model_path
 
 _FORMATTER = argparse.ArgumentDefaultsHelpFormatter
 
@@ -68,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     from ..batch_predict import PredictFileConfig, predict_file
     from ..sharding import default_worker_device, resolve_shard
 
-    try:
+    with bad_input_from(ValueError):
         labels = parse_labels(args.labels)
         if (args.input is None) == (args.text is None):
             raise ValueError("give either TEXT (or -) or --input FILE")
@@ -98,19 +99,12 @@ def run(args: argparse.Namespace) -> int:
         stats = predict_file(model, config)
         print(json.dumps({**stats.as_dict(), "device": device, "seconds": round(time.monotonic() - started, 1)}))
         return 0
-    except (ValueError, ModelNotFoundError, FileNotFoundError) as error:
-        print(f"gliner-biomed predict: error: {error}", file=sys.stderr)
-        return 2
 
 
 def run_merge(args: argparse.Namespace) -> int:
     from ..batch_predict import merge_predictions
 
-    try:
-        counts = merge_predictions(args.shards_of, args.out, allow_missing_shards=args.allow_missing_shards,
-                                   input_order=not args.file_order)
-    except (ValueError, FileNotFoundError) as error:
-        print(f"gliner-biomed predict-merge: error: {error}", file=sys.stderr)
-        return 2
+    counts = merge_predictions(args.shards_of, args.out, allow_missing_shards=args.allow_missing_shards,
+                               input_order=not args.file_order)
     print(json.dumps({"output": str(args.out), **counts}))
     return 0

@@ -10,7 +10,8 @@ import tempfile
 from pathlib import Path
 from typing import Dict, List
 
-from .staging import SPACE_NAME, StagingError, default_space_dir
+from ..errors import bad_input_from
+from .staging import SPACE_NAME, default_space_dir
 
 _FORMATTER = argparse.ArgumentDefaultsHelpFormatter
 
@@ -81,15 +82,13 @@ def _stage(args: argparse.Namespace, out: Path):
 
 
 def run_publish(args: argparse.Namespace) -> int:
-    from .model_card import CardError
-    from .upload import PublishError, upload_staged
-    from .validation import ValidationError
+    from .upload import upload_staged
 
     if args.model is None and (args.results or args.few_shot_curve):
         print("gliner-biomed publish: error: --results and --few-shot-curve go with --model", file=sys.stderr)
         return 2
     out = args.stage_dir or Path(tempfile.mkdtemp(prefix="gliner_biomed_publish_")) / args.repo.replace("/", "__")
-    try:
+    with bad_input_from(ValueError):
         staged = _stage(args, out)
         for note in staged.notes:
             print(f"note: {note}", file=sys.stderr)
@@ -106,9 +105,6 @@ def run_publish(args: argparse.Namespace) -> int:
         url = upload_staged(staged, args.repo, token=args.token, private=args.private, commit_message=args.commit_message)
         print(f"uploaded {len(staged.files())} files to {args.repo}: {url}")
         return 0
-    except (StagingError, CardError, ValidationError, PublishError, FileNotFoundError) as error:
-        print(f"gliner-biomed publish: error: {error}", file=sys.stderr)
-        return 2
 
 
 def load_space_app(folder: Path = None):

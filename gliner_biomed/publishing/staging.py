@@ -16,13 +16,14 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 from ..atomic_files import atomic_folder
 from .model_card import ModelCardOptions, render_model_card
+from ..errors import BadInputError
 
 SPACE_NAME = "gliner-biomed"
 # Never part of a repo: caches and editor/OS debris.
 IGNORED_NAMES = {"__pycache__", ".cache", ".git", ".DS_Store", ".ipynb_checkpoints", "screenshot.png"}
 
 
-class StagingError(ValueError):
+class StagingError(BadInputError):
     """The source folder is not what the repo kind needs (names the folder and the file)."""
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Optional
 
+from ..errors import BadInputError
 from .staging import StagedRepo
 
 
-class PublishError(RuntimeError):
+class PublishError(BadInputError):
     """The upload could not be done (no token, Hub unreachable, refused); says what and where."""
 
 

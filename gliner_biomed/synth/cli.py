@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import List, Optional
 
+from ..errors import bad_input_from
 from ..io_records import InputError
 
 _FORMATTER = argparse.ArgumentDefaultsHelpFormatter
@@ -218,11 +219,8 @@ def _run_replay(args) -> int:
 
 def _guarded(handler):
     def run(args) -> int:
-        try:
+        with bad_input_from(ValueError):
             return handler(args)
-        except (InputError, FileNotFoundError, ValueError) as error:
-            print(f"gliner-biomed synth {args.synth_command}: error: {error}", file=sys.stderr)
-            return 2
     return run
 
 
