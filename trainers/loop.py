@@ -28,6 +28,7 @@ from typing import Dict, List, Optional
 
 import torch
 
+from ..output_lock import exclusive_output
 from .collator import LabelSampling, SpanCollator
 from .config import TrainConfig
 from .data import BatchSchedule, SourceSpec, load_sources
@@ -208,6 +209,12 @@ class Trainer:
         return scores
 
     def train(self) -> Dict:
+        # one run per output folder: a second one would interleave checkpoints and log rows
+        owner = self.write_outputs and self.accelerator.is_main_process
+        with exclusive_output(self.output_dir, "--output-dir") if owner else contextlib.nullcontext():
+            return self._train()
+
+    def _train(self) -> Dict:
         config, accelerator = self.config, self.accelerator
         if self.write_outputs:
             self.output_dir.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Dict, Optional
 
 from ..errors import bad_input_from
+from ..output_lock import exclusive_output
 from .harness import DEFAULT_SWEEP_THRESHOLDS, EvaluationConfig, run_suite
 from .report import markdown_table, write_reports
 from .suites import list_suites, load_suite
@@ -115,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
         out_dir = args.out if args.out is not None else Path("results") / suite.name
         from gliner_biomed.models import load_model
 
+    with exclusive_output(out_dir, "--out"):  # two runs would overwrite each other's reports
         started_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
         load_started = time.perf_counter()
         model = load_model(args.model, device=args.device)

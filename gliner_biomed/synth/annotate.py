@@ -21,6 +21,7 @@ from .cache import RequestCache, request_key
 from .client import BackendError, Completion
 from .prompts import DEFAULT_PROMPT, Messages, load_prompt
 from ..io_records import TextRecord, iter_texts, recover_appended_output
+from ..output_lock import exclusive_output
 from ..sharding import shard_of
 
 
@@ -75,6 +76,11 @@ def annotate(config: AnnotateConfig, backend) -> AnnotateStats:
     """Annotate the texts of ``config.input`` that belong to this shard and are not yet in
     ``config.out``. ``backend`` has ``model``, ``parallel``, ``generation_params()``,
     ``complete(messages)`` and ``complete_batch([messages, ...])``."""
+    with exclusive_output(config.out, "--out"):  # two runs would append the same texts twice
+        return _annotate_unlocked(config, backend)
+
+
+def _annotate_unlocked(config: AnnotateConfig, backend) -> AnnotateStats:
     prompt = load_prompt(config.prompt)
     labels = tuple(config.labels or prompt.default_labels)
     params = backend.generation_params()

@@ -1,0 +1,205 @@
+"""What a careless or hostile user does to the CLI (issue 16): every case ends in one line naming
+what is at fault, the right exit status, and no file that blocks or spoils the next run."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from model_factory import build_converted_model
+
+from gliner_biomed.cli import main
+from gliner_biomed.errors import BadInputError, InternalError, OutputBusyError
+from gliner_biomed.output_lock import exclusive_output, lock_path
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    return build_converted_model(tmp_path_factory.mktemp("hostile"), "uni", "minilm")
+
+
+def _docs(path, count=5):
+    path.write_text("".join(json.dumps({"id": f"d{i}", "text": f"Cystic fibrosis case {i}."}) + "\n" for i in range(count)))
+    return path
+
+
+def _one_line_error(err: str, command: str) -> str:
+    """The one line of an error on stderr (progress bars aside)."""
+    lines = [line for line in re.split(r"[\r\n]", err) if line.strip() and not re.search(r"\d+%\|", line)]
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"gliner-biomed {command}: error: "), err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+# -- one error path ----------------------------------------------------------------------------
+
+def test_internal_failures_exit_1_bad_input_2_and_debug_shows_the_traceback(monkeypatch, capsys):
+    from gliner_biomed.commands import convert as convert_command
+
+    def broken(*_args, **_kwargs):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(convert_command, "convert_checkpoint", broken)
+    assert main(["convert", "a", "b"]) == 1
+    line = _one_line_error(capsys.readouterr().err, "convert")
+    assert "internal error (KeyError)" in line and "--debug" in line
+    with pytest.raises(KeyError):
+        main(["convert", "a", "b", "--debug"])
+    monkeypatch.setenv("GLINER_BIOMED_DEBUG", "1")
+    with pytest.raises(KeyError):
+        main(["convert", "a", "b"])
+
+
+def test_error_classes_carry_their_exit_status():
+    assert BadInputError("x").exit_code == 2 and InternalError("x").exit_code == 1
+    assert isinstance(OutputBusyError("x"), ValueError)  # library callers catching ValueError keep working
+
+
+def test_a_huge_message_is_cut_with_a_note(monkeypatch, capsys):
+    from gliner_biomed.commands import convert as convert_command
+
+    def refuse(*_args, **_kwargs):
+        raise BadInputError("label " + "x" * 10_000 + " is too long")
+
+    monkeypatch.setattr(convert_command, "convert_checkpoint", refuse)
+    assert main(["convert", "a", "b"]) == 2
+    line = _one_line_error(capsys.readouterr().err, "convert")
+    assert len(line) < 2200 and "more characters)" in line
+
+
+def test_bad_verbosity_environment_is_named(monkeypatch, capsys):
+    monkeypatch.setenv("GLINER_BIOMED_VERBOSITY", "loud")
+    assert main(["predict-merge", "--shards-of", "x", "--out", "y"]) == 2
+    assert "GLINER_BIOMED_VERBOSITY='loud'" in capsys.readouterr().err
+
+
+# -- finding 3, CLI side: bytes that are not UTF-8 ------------------------------------------------
+
+def test_argument_that_is_not_utf8_is_named():
+    result = subprocess.run([sys.executable, "-m", "gliner_biomed.cli", "predict", "--labels", "disease", b"caf\xe9 fibrosis"],
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    line = _one_line_error(result.stderr, "predict")
+    assert "argument 4" in line and "caf\\xe9 fibrosis" in line and "not valid UTF-8" in line
+
+
+def test_standard_input_that_is_not_utf8_names_the_line(monkeypatch, capsys, model_dir):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"fine line\ncaf\xe9 fibrosis\n"), encoding="latin-1"))
+    assert main(["predict", "--model", str(model_dir), "--labels", "disease", "-"]) == 2
+    line = _one_line_error(capsys.readouterr().err, "predict")
+    assert "<stdin>:2: not UTF-8" in line
+
+
+# -- findings 1 and 8: concurrent runs and rejected runs -------------------------------------------
+
+def test_second_run_on_the_same_output_is_refused_and_leaves_the_first_runs_files(model_dir, tmp_path, capsys):
+    docs, out = _docs(tmp_path / "docs.jsonl"), tmp_path / "out.jsonl"
+    partial = tmp_path / "out.jsonl.partial"
+    partial.write_text('{"id": "d0", "entities": []}\n')
+    before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(out)], stdout=subprocess.PIPE, stdin=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"  # the first run, still going
+        assert main(["predict", "--model", str(model_dir), "--labels", "disease", "--input", str(docs), "--output", str(out), "--no-progress"]) == 2
+        line = _one_line_error(capsys.readouterr().err, "predict")
+        assert f"pid {holder.pid}" in line and str(out) in line
+        after = {path.name: path.read_bytes() for path in tmp_path.iterdir() if path != lock_path(out)}
+        assert after == before
+    finally:
+        holder.communicate("")
+    assert not lock_path(out).exists()
+
+
+# Takes the lock of argv[1] in another process and holds it until its stdin closes.
+HOLD_LOCK = """
+import sys
+from gliner_biomed.output_lock import exclusive_output
+with exclusive_output(sys.argv[1]):
+    print("locked", flush=True)
+    sys.stdin.read()
+"""
+
+
+def test_a_lock_left_by_a_dead_process_is_not_in_the_way(model_dir, tmp_path, capsys):
+    docs, out = _docs(tmp_path / "docs.jsonl"), tmp_path / "out.jsonl"
+    lock_path(out).write_text("999999999\n")  # a killed run's leftover: no process holds it
+    assert main(["predict", "--model", str(model_dir), "--labels", "disease", "--input", str(docs), "--output", str(out), "--no-progress"]) == 0
+    ids = [json.loads(line)["id"] for line in out.read_text().splitlines()]
+    assert sorted(ids) == [f"d{i}" for i in range(5)]
+    assert not lock_path(out).exists()
+
+
+def test_two_concurrent_processes_write_every_record_once(model_dir, tmp_path):
+    docs, out = _docs(tmp_path / "docs.jsonl", 40), tmp_path / "out.jsonl"
+    command = [sys.executable, "-m", "gliner_biomed.cli", "predict", "--model", str(model_dir), "--labels", "disease",
+               "--input", str(docs), "--output", str(out), "--no-progress", "--chunk-size", "4"]
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [(run.wait(timeout=300), run.stderr.read()) for run in runs]
+    for run in runs:
+        run.stdout.close()
+        run.stderr.close()
+    codes = sorted(code for code, _ in results)
+    assert codes in ([0, 0], [0, 2]), results  # the second either waited for nothing (first had finished) or was refused
+    for code, err in results:
+        if code == 2:
+            assert "another run" in _one_line_error(err, "predict")
+    ids = [json.loads(line)["id"] for line in out.read_text().splitlines()]
+    assert sorted(ids) == sorted(f"d{i}" for i in range(40))
+
+
+@pytest.mark.parametrize("threshold", ["nan", "inf", "-0.1", "1.5"])
+def test_rejected_threshold_leaves_nothing_behind(model_dir, tmp_path, capsys, threshold):
+    docs, out = _docs(tmp_path / "docs.jsonl"), tmp_path / "out.jsonl"
+    base = ["predict", "--model", str(model_dir), "--labels", "disease", "--input", str(docs), "--output", str(out), "--no-progress"]
+    assert main(base + [f"--threshold={threshold}"]) == 2
+    assert "--threshold must be a number in [0, 1)" in _one_line_error(capsys.readouterr().err, "predict")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["docs.jsonl"]
+    assert main(base + ["--threshold=0.5"]) == 0
+
+
+def test_settings_file_with_a_non_json_token_is_named(model_dir, tmp_path, capsys):
+    docs, out = _docs(tmp_path / "docs.jsonl"), tmp_path / "out.jsonl"
+    (tmp_path / "out.jsonl.partial").write_text("")
+    settings = tmp_path / "out.jsonl.settings.json"
+    settings.write_text('{"threshold": NaN}\n')
+    assert main(["predict", "--model", str(model_dir), "--labels", "disease", "--input", str(docs), "--output", str(out)]) == 2
+    assert f"{settings}: not valid JSON (NaN is not JSON)" in _one_line_error(capsys.readouterr().err, "predict")
+
+
+def test_bad_parquet_input_names_the_file(model_dir, tmp_path, capsys):
+    bad = tmp_path / "docs.parquet"
+    bad.write_bytes(b"PAR1 this is not parquet")
+    assert main(["predict", "--model", str(model_dir), "--labels", "disease", "--input", str(bad), "--output", str(tmp_path / "o.jsonl")]) == 2
+    assert str(bad) in _one_line_error(capsys.readouterr().err, "predict")
+
+
+def _unwritable_folder(tmp_path):
+    """A folder this process cannot create files in: a read-only one, or /sys for root (which
+    writes through file modes)."""
+    if os.geteuid() != 0:
+        folder = tmp_path / "ro"
+        folder.mkdir()
+        folder.chmod(0o555)
+        return folder
+    try:
+        with open("/sys/gliner-biomed-probe", "x"):
+            pass
+    except OSError:
+        return "/sys"
+    os.unlink("/sys/gliner-biomed-probe")
+    pytest.skip("no folder here that root cannot write to")
+
+
+def test_output_in_an_unwritable_folder_is_one_line(model_dir, tmp_path, capsys):
+    docs = _docs(tmp_path / "docs.jsonl")
+    folder = _unwritable_folder(tmp_path)
+    assert main(["predict", "--model", str(model_dir), "--labels", "disease", "--input", str(docs), "--output", f"{folder}/o.jsonl"]) == 2
+    line = _one_line_error(capsys.readouterr().err, "predict")
+    assert f"{folder}/o.jsonl" in line and ("Permission denied" in line or "Read-only" in line)
