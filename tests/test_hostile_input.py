@@ -203,3 +203,61 @@ def test_output_in_an_unwritable_folder_is_one_line(model_dir, tmp_path, capsys)
     assert main(["predict", "--model", str(model_dir), "--labels", "disease", "--input", str(docs), "--output", f"{folder}/o.jsonl"]) == 2
     line = _one_line_error(capsys.readouterr().err, "predict")
     assert f"{folder}/o.jsonl" in line and ("Permission denied" in line or "Read-only" in line)
+
+
+# -- finding 7: model folders -----------------------------------------------------------------------
+
+def _evil_pickle(path):
+    """A torch zip checkpoint whose pickle calls os.system when unpickled without weights_only."""
+    import pickle
+    import zipfile
+
+    import torch
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, (f"touch {path}.pwned",))
+
+    torch.save({"x": torch.zeros(1)}, path)
+    with zipfile.ZipFile(path) as source:
+        members = {name: source.read(name) for name in source.namelist()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as out:
+        for name, data in members.items():
+            out.writestr(name, pickle.dumps(Evil(), protocol=2) if name.endswith("data.pkl") else data)
+
+
+def _damaged(model_dir, tmp_path, damage):
+    import shutil
+
+    folder = tmp_path / "model"
+    shutil.copytree(model_dir, folder)
+    damage(folder)
+    return folder
+
+
+def _cut_in_half(path):
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+@pytest.mark.parametrize("case, damage, named", [
+    ("truncated safetensors", lambda f: _cut_in_half(f / "model.safetensors"), "model.safetensors: not a whole safetensors file"),
+    ("no weights", lambda f: (f / "model.safetensors").unlink(), "model: no weights (model.safetensors"),
+    ("config not JSON", lambda f: (f / "config.json").write_text('{"model_type": '), "config.json:1: not valid JSON"),
+    ("truncated tokenizer", lambda f: _cut_in_half(f / "tokenizer.json"), "tokenizer.json:"),
+    ("malicious pickle", lambda f: ((f / "model.safetensors").unlink(), _evil_pickle(f / "pytorch_model.bin")),
+     "pytorch_model.bin: refused"),
+])
+def test_a_damaged_model_folder_is_named_in_one_line(model_dir, tmp_path, capsys, case, damage, named):
+    folder = _damaged(model_dir, tmp_path, damage)
+    assert main(["predict", "--model", str(folder), "--labels", "disease", "some text"]) == 2, case
+    line = _one_line_error(capsys.readouterr().err, "predict")
+    assert named in line, line
+    assert "weights_only=False" not in line
+    assert not list(folder.glob("*.pwned"))
+
+
+def test_a_missing_model_folder_is_named(tmp_path, capsys):
+    assert main(["predict", "--model", str(tmp_path / "nope"), "--labels", "disease", "x"]) == 2
+    line = _one_line_error(capsys.readouterr().err, "predict")
+    assert f"--model {tmp_path / 'nope'}: no such folder" in line and "Repo id" not in line
