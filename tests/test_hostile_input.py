@@ -261,3 +261,73 @@ def test_a_missing_model_folder_is_named(tmp_path, capsys):
     assert main(["predict", "--model", str(tmp_path / "nope"), "--labels", "disease", "x"]) == 2
     line = _one_line_error(capsys.readouterr().err, "predict")
     assert f"--model {tmp_path / 'nope'}: no such folder" in line and "Repo id" not in line
+
+
+# -- finding 2: publish stages an allow-list --------------------------------------------------------
+
+def _plant_secrets(folder, outside):
+    (folder / ".env").write_text("HF_TOKEN=hf_secret\n")
+    (folder / ".huggingface").mkdir()
+    (folder / ".huggingface" / "token").write_text("hf_secret\n")
+    (folder / "id_rsa").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\n")
+    (folder / "server.pem").write_text("-----BEGIN PRIVATE KEY-----\n")
+    (folder / "credentials.json").write_text('{"secret": 1}\n')
+    (folder / "notes.docx").write_bytes(b"stray")
+    outside.mkdir(exist_ok=True)
+    (outside / "passwd.txt").write_text("outside content\n")
+    (folder / "linked.txt").symlink_to(outside / "passwd.txt")
+    (folder / "linked_dir").symlink_to(outside, target_is_directory=True)
+    return {".env", ".huggingface/", "id_rsa", "server.pem", "credentials.json", "notes.docx", "linked.txt", "linked_dir/"}
+
+
+def _assert_refused(staged, planted):
+    files = staged.files()
+    for name in planted:
+        assert not any(path == name.rstrip("/") or path.startswith(name) for path in files), (name, files)
+    note = "\n".join(staged.notes)
+    for name in planted:
+        assert name in note, (name, note)
+    for path in staged.folder.rglob("*"):
+        assert not path.is_symlink()
+        if path.is_file():
+            assert b"outside content" not in path.read_bytes() and b"hf_secret" not in path.read_bytes()
+
+
+def test_publish_model_stages_no_secret_dotfile_or_symlink(model_dir, tmp_path):
+    import shutil
+
+    from gliner_biomed.publishing.model_card import ModelCardOptions
+    from gliner_biomed.publishing.staging import stage_model
+
+    source = tmp_path / "model"
+    shutil.copytree(model_dir, source)
+    planted = _plant_secrets(source, tmp_path / "outside")
+    staged = stage_model(source, tmp_path / "staged", ModelCardOptions(repo_id="org/name"))
+    _assert_refused(staged, planted)
+    assert {"config.json", "model.safetensors", "tokenizer.json", "README.md"} <= set(staged.files())
+
+
+def _tiny_dataset(folder):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (folder / "data").mkdir(parents=True)
+    pq.write_table(pa.table({"text": ["a"]}), folder / "data" / "train-00000-of-00001.parquet")
+    (folder / "README.md").write_text("---\nlicense: cc-by-4.0\n---\n# tiny\n")
+    return folder
+
+
+def test_publish_dataset_and_datasets_push_refuse_secrets(tmp_path, capsys):
+    from gliner_biomed.publishing.staging import built_dataset, check_uploadable_in_place, stage_dataset
+
+    source = _tiny_dataset(tmp_path / "dataset")
+    planted = _plant_secrets(source, tmp_path / "outside")
+    staged = stage_dataset(source, tmp_path / "staged")
+    _assert_refused(staged, planted)
+    assert staged.files() == ["README.md", "data/train-00000-of-00001.parquet"]
+    with pytest.raises(BadInputError, match=r"not staged from .*\.env \(hidden file\).*id_rsa \(looks like a key"):
+        check_uploadable_in_place(built_dataset(source))
+    assert main(["datasets", "push", str(source), "--repo", "org/name", "--token", "hf_x"]) == 2
+    err = capsys.readouterr().err
+    assert "--token is deprecated" in err
+    assert "linked_dir/ (symlink)" in _one_line_error(err.split("\n", 1)[1], "datasets")

@@ -12,6 +12,7 @@ from typing import Dict, List
 
 from ..errors import bad_input_from
 from .staging import SPACE_NAME, default_space_dir
+from .upload import TOKEN_OPTION_HELP
 
 _FORMATTER = argparse.ArgumentDefaultsHelpFormatter
 
@@ -33,7 +34,7 @@ def register(subparsers) -> None:
     publish.add_argument("--repo", required=True, help="target repo id, org/name")
     publish.add_argument("--dry-run", action="store_true", help="stop after validation and list the staged files")
     publish.add_argument("--stage-dir", type=Path, default=None, help="where to stage (must not exist or be empty; default: a new temporary folder, kept)")
-    publish.add_argument("--token", default=None, help="Hub token (default: HF_TOKEN or the saved login)")
+    publish.add_argument("--token", default=None, help=TOKEN_OPTION_HELP)
     publish.add_argument("--private", action="store_true", help="create the repo as private")
     publish.add_argument("--commit-message", default=None, help="commit message (default: 'Upload KIND with gliner-biomed publish')")
     card = publish.add_argument_group("model card (--model)")
@@ -82,11 +83,12 @@ def _stage(args: argparse.Namespace, out: Path):
 
 
 def run_publish(args: argparse.Namespace) -> int:
-    from .upload import upload_staged
+    from .upload import upload_staged, warn_if_token_option
 
     if args.model is None and (args.results or args.few_shot_curve):
         print("gliner-biomed publish: error: --results and --few-shot-curve go with --model", file=sys.stderr)
         return 2
+    warn_if_token_option(args.token)
     out = args.stage_dir or Path(tempfile.mkdtemp(prefix="gliner_biomed_publish_")) / args.repo.replace("/", "__")
     with bad_input_from(ValueError):
         staged = _stage(args, out)
