@@ -35,12 +35,13 @@ def text_id(text: str) -> str:
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def decode_utf8(data: bytes, name: str) -> str:
-    """``data`` as text; bytes that are not UTF-8 are an error naming ``name`` and the line."""
+def decode_utf8(data: bytes, name: str, first_line: int = 1) -> str:
+    """``data`` (which starts at line ``first_line`` of ``name``) as text; bytes that are not
+    UTF-8 are an error naming ``name`` and the line."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
+        line = first_line + data.count(b"\n", 0, error.start)
         raise InputError(f"{name}:{line}: not UTF-8 ({error.reason} at byte {error.start}); convert it, e.g. with iconv -t UTF-8") from error
 
 

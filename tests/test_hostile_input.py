@@ -331,3 +331,40 @@ def test_publish_dataset_and_datasets_push_refuse_secrets(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--token is deprecated" in err
     assert "linked_dir/ (symlink)" in _one_line_error(err.split("\n", 1)[1], "datasets")
+
+
+# -- findings 4 and 7: corpus files ----------------------------------------------------------------
+
+PUBTATOR = ("1|t|Cystic fibrosis\n1|a|A case of cystic fibrosis.\n1\t0\t15\tCystic fibrosis\tDisease\n\n"
+            "2|t|Asthma\n2|a|Asthma in children.\n2\t0\t6\tAsthma\tDisease\n2\t7\t13\tAsthma\tDisease\n")
+
+
+def test_pubtator_cut_inside_its_last_document_is_named(tmp_path):
+    from gliner_biomed.dataset_builders.readers import ReadOptions, read_pubtator
+    from gliner_biomed.dataset_builders.records import CorpusFormatError
+    from gliner_biomed.dataset_builders.report import IssueLog
+
+    whole = tmp_path / "whole.PubTator"
+    whole.write_text(PUBTATOR)
+    assert [len(document.entities) for document in read_pubtator(whole)] == [1, 2]  # no blank line at the end is fine
+    cut = tmp_path / "cut.PubTator"
+    cut.write_text(PUBTATOR[:-5])  # inside the type of the last annotation: "Dis"
+    with pytest.raises(CorpusFormatError, match=r"cut\.PubTator, line 8, document 2: the file ends in the middle of this line"):
+        list(read_pubtator(cut))
+    log = IssueLog()
+    lenient = list(read_pubtator(cut, ReadOptions(lenient=True), log))
+    assert [document.document_id for document in lenient] == ["1"]  # the cut document is dropped, and reported
+    assert [issue.detail for issue in log.of_kind("record_skipped")][-1].startswith("the file ends in the middle of this line")
+
+
+def test_latin1_byte_in_a_corpus_file_names_file_and_line(tmp_path):
+    from gliner_biomed.dataset_builders.readers import read_conll, read_pubtator
+
+    pubtator = tmp_path / "latin1.PubTator"
+    pubtator.write_bytes(PUBTATOR.replace("children", "ni\xf1os").encode("latin-1"))
+    with pytest.raises(BadInputError, match=rf"{re.escape(str(pubtator))}:6: not UTF-8"):
+        list(read_pubtator(pubtator))
+    conll = tmp_path / "train.tsv"
+    conll.write_bytes("Caf\xe9\tO\n".encode("latin-1"))
+    with pytest.raises(BadInputError, match=rf"{re.escape(str(conll))}:1: not UTF-8"):
+        list(read_conll(conll))
