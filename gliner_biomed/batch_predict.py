@@ -35,7 +35,7 @@ from .io_records import (
     unique_ids,
     write_json_atomic,
 )
-from .options import check_threshold
+from .options import check_threshold, setting_differences
 from .output_lock import exclusive_output
 from .sharding import IN_PROGRESS_SUFFIX, in_progress_path, list_shard_files, merge_outputs, shard_of, shard_path
 
@@ -103,11 +103,6 @@ def settings_path(shard_output: Path) -> Path:
     return shard_output.with_name(shard_output.name + SETTINGS_SUFFIX)
 
 
-def _differences(recorded: Dict[str, Any], wanted: Dict[str, Any]) -> List[str]:
-    return [f"{key}: {recorded.get(key)!r} there, {wanted.get(key)!r} here" for key in sorted(set(recorded) | set(wanted))
-            if recorded.get(key) != wanted.get(key)]
-
-
 def _prepare_output(config: PredictFileConfig) -> Path:
     """The in-progress file to append to, after checking that earlier output (if any) was made
     with the same settings."""
@@ -120,7 +115,7 @@ def _prepare_output(config: PredictFileConfig) -> Path:
     if earlier:
         if not recorded_at.is_file():
             raise InputError(f"{earlier[0]} exists but {recorded_at} does not: not written by this command; delete it or choose another --output")
-        differences = _differences(read_json_file(recorded_at), config.settings())
+        differences = setting_differences(read_json_file(recorded_at), config.settings())
         if differences:
             raise InputError(f"{earlier[0]} was written with other settings ({'; '.join(differences)}); "
                              "delete it (and its .settings.json) or choose another --output")
@@ -239,5 +234,5 @@ def _shared_settings(shards: Sequence[Path]) -> Dict[str, Any]:
         if first is None:
             first = (shard, settings)
         elif settings != first[1]:
-            raise InputError(f"{shard} and {first[0]} were predicted with different settings: {'; '.join(_differences(first[1], settings))}")
+            raise InputError(f"{shard} and {first[0]} were predicted with different settings: {'; '.join(setting_differences(first[1], settings))}")
     return first[1]

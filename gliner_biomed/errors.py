@@ -43,10 +43,14 @@ _USER_OS_ERRORS = {errno.ENOENT, errno.EACCES, errno.EPERM, errno.EROFS, errno.E
                    errno.EISDIR, errno.ENOSPC, errno.EDQUOT, errno.ENAMETOOLONG, errno.ELOOP}
 
 
+# Raised by the project's older checks with a message naming the path (no errno): the user's too.
+_USER_PATH_ERRORS = (FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError, PermissionError)
+
+
 def exit_code_of(error: BaseException) -> int:
     if isinstance(error, GlinerBiomedError):
         return error.exit_code
-    if isinstance(error, OSError) and error.errno in _USER_OS_ERRORS:
+    if isinstance(error, _USER_PATH_ERRORS) or (isinstance(error, OSError) and error.errno in _USER_OS_ERRORS):
         return EXIT_BAD_INPUT
     return EXIT_INTERNAL
 

@@ -368,3 +368,53 @@ def test_latin1_byte_in_a_corpus_file_names_file_and_line(tmp_path):
     conll.write_bytes("Caf\xe9\tO\n".encode("latin-1"))
     with pytest.raises(BadInputError, match=rf"{re.escape(str(conll))}:1: not UTF-8"):
         list(read_conll(conll))
+
+
+# -- findings 5, 6 and 7: training options ---------------------------------------------------------
+
+def _train(tmp_path, *extra):
+    from model_factory import minilm_dir
+
+    return main(["train", "--encoder", str(minilm_dir()), "--data", "ncbi-disease:train#4", "--output-dir", str(tmp_path / "run"),
+                 "--max-steps", "1", *map(str, extra)])
+
+
+@pytest.mark.parametrize("extra, named", [
+    (["--lr-encoder=-1e-4"], "--lr-encoder (lr_encoder) must be a finite number > 0, got -0.0001"),
+    (["--lr-heads", "0"], "--lr-heads (lr_heads) must be a finite number > 0, got 0.0"),
+    (["--lr-heads", "nan"], "--lr-heads (lr_heads) must be a finite number > 0, got nan"),
+    (["--dropout", "1.5"], "--dropout (dropout) must be a finite number >= 0 and < 1"),
+    (["--eval-threshold", "inf"], "--eval-threshold (eval_threshold) must be a number in [0, 1)"),
+])
+def test_invalid_training_values_are_named(tmp_path, capsys, extra, named):
+    assert _train(tmp_path, *extra) == 2
+    assert named in _one_line_error(capsys.readouterr().err, "train")
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("yaml_text, named", [
+    ("lr_encoder: [1\nmax_steps: 3\n", "bad.yaml:2: not valid YAML"),
+    ("max_steps: ten\n", "bad.yaml: max_steps must be int, got str 'ten'"),
+    ("data: bc5cdr:train\n", "bad.yaml: data must be a list of str"),
+    ("lr_heads: -1e-5\n", "--lr-heads (lr_heads) must be a finite number > 0, got -1e-05"),  # YAML 1.1 reads it as a string
+])
+def test_invalid_training_yaml_is_named(tmp_path, capsys, yaml_text, named):
+    config = tmp_path / "bad.yaml"
+    config.write_text(yaml_text)
+    assert _train(tmp_path, "--config", config) == 2
+    assert named in _one_line_error(capsys.readouterr().err, "train")
+
+
+def test_training_output_folder_states_are_one_line(tmp_path, capsys):
+    from gliner_biomed.trainers.loop import CHECKPOINTS, STATE_FILE
+
+    assert _train(tmp_path, "--resume") == 2
+    assert "--resume: no complete checkpoint in" in _one_line_error(capsys.readouterr().err, "train")
+    checkpoint = tmp_path / "run" / CHECKPOINTS / "step-1"
+    checkpoint.mkdir(parents=True)
+    (checkpoint / STATE_FILE).write_text(json.dumps({"step": 1, "config": {"seed": 1, "lr_encoder": 1e-5}}))
+    assert _train(tmp_path) == 2
+    assert "already has checkpoints: pass --resume" in _one_line_error(capsys.readouterr().err, "train")
+    assert _train(tmp_path, "--resume", "--seed", "3") == 2
+    line = _one_line_error(capsys.readouterr().err, "train")
+    assert "was trained with other settings" in line and "seed: 1 there, 3 here" in line
