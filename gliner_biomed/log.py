@@ -1,8 +1,8 @@
 """Diagnostics through Python ``logging``, transformers-style: ``get_logger(__name__)`` in every
 module, one handler on the ``gliner_biomed`` logger writing ``gliner-biomed: LEVEL: message`` to
 standard error. Verbosity: ``--verbosity`` on the command line or ``GLINER_BIOMED_VERBOSITY``
-(debug, info, warning, error, critical; default warning, so a normal run prints only its output
-and its progress bars). Command OUTPUT (JSON lines, tables) stays on stdout, not here."""
+(debug, info, warning, error, critical; default info: what a command wrote, notes; warning keeps
+only warnings). Command OUTPUT (JSON lines, tables) stays on stdout, not here."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ ROOT_LOGGER = "gliner_biomed"
 VERBOSITY_ENV = "GLINER_BIOMED_VERBOSITY"
 LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR,
           "critical": logging.CRITICAL}
-DEFAULT_VERBOSITY = "warning"
+DEFAULT_VERBOSITY = "info"
 
 
 class _Formatter(logging.Formatter):

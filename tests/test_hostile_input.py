@@ -418,3 +418,11 @@ def test_training_output_folder_states_are_one_line(tmp_path, capsys):
     assert _train(tmp_path, "--resume", "--seed", "3") == 2
     line = _one_line_error(capsys.readouterr().err, "train")
     assert "was trained with other settings" in line and "seed: 1 there, 3 here" in line
+
+
+@pytest.mark.corpus("ncbi-disease")
+def test_datasets_build_into_an_unwritable_folder_is_one_line(tmp_path, capsys, corpora_dir):
+    folder = _unwritable_folder(tmp_path)
+    assert main(["datasets", "build", "ncbi-disease", "--out", f"{folder}/ncbi", "--corpora-dir", str(corpora_dir)]) == 2
+    line = _one_line_error(capsys.readouterr().err, "datasets")
+    assert str(folder) in line and ("not permitted" in line or "denied" in line or "Read-only" in line)

@@ -9,19 +9,21 @@ import hashlib
 import json
 import platform
 import subprocess
-import sys
 import time
 from importlib import metadata
 from pathlib import Path
 from typing import Dict, Optional
 
 from ..errors import bad_input_from
+from ..log import get_logger
 from ..output_lock import exclusive_output
 from .harness import DEFAULT_SWEEP_THRESHOLDS, EvaluationConfig, run_suite
 from .report import markdown_table, write_reports
 from .suites import list_suites, load_suite
 
 DEFAULT_THRESHOLD = EvaluationConfig.threshold
+
+logger = get_logger(__name__)
 VERSIONED_PACKAGES = ("gliner-biomed", "torch", "transformers", "datasets", "evaluate", "numpy")
 
 
@@ -132,5 +134,5 @@ def run(args: argparse.Namespace) -> int:
         }
         written = write_reports(results, out_dir)
     print(markdown_table(results))
-    print("wrote " + ", ".join(str(path) for path in written), file=sys.stderr)
+    logger.info("wrote " + ", ".join(str(path) for path in written))
     return 0

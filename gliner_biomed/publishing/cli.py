@@ -10,11 +10,14 @@ import tempfile
 from pathlib import Path
 from typing import Dict, List
 
-from ..errors import bad_input_from
+from ..errors import BadInputError, bad_input_from
+from ..log import get_logger
 from .staging import SPACE_NAME, default_space_dir
 from .upload import TOKEN_OPTION_HELP
 
 _FORMATTER = argparse.ArgumentDefaultsHelpFormatter
+
+logger = get_logger(__name__)
 
 
 def register(subparsers) -> None:
@@ -86,19 +89,18 @@ def run_publish(args: argparse.Namespace) -> int:
     from .upload import upload_staged, warn_if_token_option
 
     if args.model is None and (args.results or args.few_shot_curve):
-        print("gliner-biomed publish: error: --results and --few-shot-curve go with --model", file=sys.stderr)
-        return 2
+        raise BadInputError("--results and --few-shot-curve go with --model")
     warn_if_token_option(args.token)
     out = args.stage_dir or Path(tempfile.mkdtemp(prefix="gliner_biomed_publish_")) / args.repo.replace("/", "__")
     with bad_input_from(ValueError):
         staged = _stage(args, out)
         for note in staged.notes:
-            print(f"note: {note}", file=sys.stderr)
-        print(f"staged {staged.kind.name} repo {args.repo} in {staged.folder}", file=sys.stderr)
+            logger.warning(f"note: {note}")
+        logger.info(f"staged {staged.kind.name} repo {args.repo} in {staged.folder}")
         from .validation import validate
 
         summary = validate(staged)
-        print(f"validated: {summary}", file=sys.stderr)
+        logger.info(f"validated: {summary}")
         if args.dry_run:
             print(f"dry run: would upload {len(staged.files())} files to {staged.kind.repo_type} repo {args.repo}:")
             for path in staged.files():

@@ -9,7 +9,6 @@ retried by the next run): the run reports it and exits non-zero."""
 from __future__ import annotations
 
 import json
-import sys
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,6 +22,9 @@ from .prompts import DEFAULT_PROMPT, Messages, load_prompt
 from ..io_records import TextRecord, iter_texts, recover_appended_output
 from ..output_lock import exclusive_output
 from ..sharding import shard_of
+from ..log import get_logger
+
+logger = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,7 @@ def _annotate_unlocked(config: AnnotateConfig, backend) -> AnnotateStats:
 
 def _fail(stats: AnnotateStats, record: TextRecord, error: Exception) -> None:
     stats.failed.append({"id": record.id, "where": record.where, "error": str(error)})
-    print(f"annotate: {record.where}: id {record.id!r} failed, will be retried by the next run: {error}", file=sys.stderr)
+    logger.warning(f"annotate: {record.where}: id {record.id!r} failed, will be retried by the next run: {error}")
 
 
 def _run_threaded(items, fresh, write, stats: AnnotateStats, concurrency: int) -> None:

@@ -12,6 +12,9 @@ from typing import List, Optional
 
 from ..errors import bad_input_from
 from ..io_records import InputError
+from ..log import get_logger
+
+logger = get_logger(__name__)
 
 _FORMATTER = argparse.ArgumentDefaultsHelpFormatter
 
@@ -99,7 +102,7 @@ def _run_annotate(args) -> int:
         summary["http_requests"] = dict(backend.stats.outcomes)
     print(json.dumps(summary))
     if stats.failed:
-        print(f"synth annotate: {len(stats.failed)} texts failed (see above); run the same command again to retry them", file=sys.stderr)
+        logger.warning(f"synth annotate: {len(stats.failed)} texts failed (see above); run the same command again to retry them")
         return 1
     return 0
 
