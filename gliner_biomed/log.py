@@ -43,7 +43,8 @@ def _root() -> logging.Logger:
     if not any(isinstance(handler, _StderrHandler) for handler in root.handlers):
         root.addHandler(_StderrHandler())
         root.propagate = False
-        root.setLevel(LEVELS[verbosity_from_env()])
+        # a bad value is reported by the CLI (verbosity_from_env); importing must not fail on it
+        root.setLevel(LEVELS.get(os.environ.get(VERBOSITY_ENV, "").strip().lower(), LEVELS[DEFAULT_VERBOSITY]))
     return root
 
 
