@@ -8,5 +8,7 @@ character offsets, end exclusive, ``text[start:end] == mention``), and the GLiNE
 from .corpora import list_corpora
 from .label_maps import load_label_map
 from .pipeline import BuildOptions, build_corpus, build_split, load_corpus
+from .type_vocabulary import TypeVocabulary, load_type_vocabulary
 
-__all__ = ["BuildOptions", "build_corpus", "build_split", "list_corpora", "load_corpus", "load_label_map"]
+__all__ = ["BuildOptions", "build_corpus", "build_split", "list_corpora", "load_corpus", "load_label_map",
+           "load_type_vocabulary", "TypeVocabulary"]

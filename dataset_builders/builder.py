@@ -11,7 +11,7 @@ datasets build``) and the Hub gets its Parquet output plus a card; it can also b
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Dict, Optional
+from typing import Dict, List, Mapping, Optional, Sequence
 
 import datasets
 
@@ -32,11 +32,27 @@ FEATURES = datasets.Features(
             }
         ),
         "tokenized_text": datasets.List(datasets.Value("string")),
-        # [start_word, end_word_inclusive, label] mixes ints and a string, which Arrow lists cannot
-        # hold; Json keeps each triple exactly as GLiNER expects it (a JSON string for other readers).
-        "ner": datasets.List(datasets.Json()),
+        # GLiNER's [start_word, end_word_inclusive, label] triples mix ints and a string, which an
+        # Arrow list cannot hold: stored as typed structs (ner_triples turns them back).
+        "ner": datasets.List(
+            {
+                "start": datasets.Value("int32"),
+                "end": datasets.Value("int32"),  # inclusive, as in GLiNER's triples
+                "label": datasets.Value("string"),
+            }
+        ),
     }
 )
+
+
+def ner_structs(triples: Sequence[Sequence]) -> List[Dict]:
+    """GLiNER's ``[start_word, end_word_inclusive, label]`` triples as the ``ner`` column stores them."""
+    return [{"start": start, "end": end, "label": label} for start, end, label in triples]
+
+
+def ner_triples(structs: Sequence[Mapping]) -> List[List]:
+    """The ``ner`` column of a loaded dataset row back as GLiNER's triples."""
+    return [[span["start"], span["end"], span["label"]] for span in structs]
 
 
 @dataclass
@@ -85,7 +101,7 @@ class BiomedNERBuilder(datasets.GeneratorBasedBuilder):
         return datasets.DatasetInfo(
             description=self.config.description or "",
             features=FEATURES,
-            citation=spec.citation if spec else "",
+            citation=spec.bibtex if spec else "",
             homepage=spec.homepage if spec else "",
             license=spec.license if spec else "",
         )
@@ -99,4 +115,4 @@ class BiomedNERBuilder(datasets.GeneratorBasedBuilder):
 
     def _generate_examples(self, split: str):
         for index, example in enumerate(self.corpus_build.splits[split].examples):
-            yield index, example
+            yield index, {**example, "ner": ner_structs(example["ner"])}

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Dict, List, Sequence
+from pathlib import Path
+from typing import Dict, List, Mapping, Optional, Sequence
 
+from datasets import DatasetInfo
+from datasets.info import DatasetInfosDict
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from .corpora import CORPORA
@@ -17,8 +20,19 @@ def _table(header: Sequence[str], rows: List[Sequence[object]]) -> str:
     return "\n".join(lines)
 
 
-def render_card(builds: Dict[str, CorpusBuild], data_files: Dict[str, Dict[str, str]], default_level: str) -> DatasetCard:
-    """``builds`` and ``data_files`` are keyed by level (config name); each maps split -> glob."""
+# The Hub's size_categories buckets: (upper bound on the number of examples, tag).
+SIZE_CATEGORIES = [(10**3, "n<1K"), (10**4, "1K<n<10K"), (10**5, "10K<n<100K"), (10**6, "100K<n<1M"), (10**7, "1M<n<10M"),
+                   (10**8, "10M<n<100M"), (10**9, "100M<n<1B")]
+
+
+def size_category(examples: int) -> str:
+    return next((tag for bound, tag in SIZE_CATEGORIES if examples < bound), "n>1B")
+
+
+def render_card(builds: Dict[str, CorpusBuild], data_files: Dict[str, Dict[str, str]], default_level: str,
+                infos: Optional[Mapping[str, DatasetInfo]] = None) -> DatasetCard:
+    """``builds``, ``data_files`` and ``infos`` (the builders' DatasetInfo, for the card's
+    ``dataset_info``) are keyed by level (config name); ``data_files`` maps split -> glob."""
     first = builds[default_level]
     name = first.name
     spec = CORPORA.get(name)
@@ -30,28 +44,35 @@ def render_card(builds: Dict[str, CorpusBuild], data_files: Dict[str, Dict[str, 
         }
         for level, files in data_files.items()
     ]
+    examples = sum(len(data.examples) for data in first.splits.values())
     card_data = DatasetCardData(
         pretty_name=spec.pretty_name if spec else "GLiNER-biomed synthetic NER corpus",
-        license=spec.license if spec else "other",
+        # A synthetic corpus's terms are those of its generator and source texts: not known here.
+        license=spec.license if spec else "unknown",
+        license_name=spec.license_name if spec and spec.license_name else None,
+        license_link=spec.license_link if spec and spec.license_link else None,
         language=["en"],
         task_categories=["token-classification"],
         task_ids=["named-entity-recognition"],
+        size_categories=[size_category(examples)],
         tags=["biomedical", "ner", "gliner"],
         configs=configs,
     )
+    DatasetInfosDict(infos or {}).to_dataset_card_data(card_data)
     options = first.options
     sections = [f"# {card_data.pretty_name}\n"]
     sections.append(spec.description if spec else "Synthetic annotated texts produced by the GLiNER-biomed synthetic-data pipeline.")
     sections.append(
         "\n## Source\n\n"
-        + (f"{spec.source}.\n\nCitation: {spec.citation}\n" if spec else f"Span JSONL from `{options.synthetic_source}`.\n")
+        + (f"{spec.source}.\n\nCitation: {spec.citation} (BibTeX below)\n" if spec else f"Span JSONL from `{Path(options.synthetic_source).name}`.\n")
         + (f"\nHomepage: {spec.homepage}\n" if spec and spec.homepage else "")
     )
     sections.append(
         "\n## Schema\n\nEvery example: `id`, `document_id`, `text` (original text), `entities` "
         "(`{start, end, label, mention}` with character offsets, end exclusive, `text[start:end] == mention`), "
         "and the GLiNER training view: `tokenized_text` (words of the models' splitter, regex "
-        "`\\w+(?:[-_]\\w+)*|\\S`) and `ner` (`[start_word, end_word_inclusive, label]`, a `Json` feature). "
+        "`\\w+(?:[-_]\\w+)*|\\S`) and `ner` (`{start, end, label}` word indices, end inclusive; GLiNER's "
+        "`[start_word, end_word_inclusive, label]` triples as Arrow structs). "
         "A mention whose boundary falls inside a word of that splitter stays in `entities` but cannot be "
         "expressed in `ner` (counted as `not_word_aligned` below).\n\n"
         + "Configs: " + ", ".join(f"`{level}`" + (" (default)" if level == default_level else "") for level in builds)
@@ -83,5 +104,12 @@ def render_card(builds: Dict[str, CorpusBuild], data_files: Dict[str, Dict[str, 
         + (_table(["issue", "meaning"] + splits, [[kind, ISSUE_KINDS[kind]] + [first.splits[s].log.counts().get(kind, 0) for s in splits] for kind in kinds]) if kinds else "No issues found.")
         + "\n"
     )
-    sections.append("\n## Loading\n\n```python\nfrom datasets import load_dataset\nds = load_dataset(\"PATH_OR_REPO\")  # no remote code\n```\n")
+    sections.append(
+        "\n## Loading\n\n```python\nfrom datasets import load_dataset\n\nds = load_dataset(\"PATH_OR_REPO\")  # no remote code\n"
+        "# GLiNER's training format: [start_word, end_word_inclusive, label] triples\n"
+        "gliner_rows = [{\"tokenized_text\": row[\"tokenized_text\"], \"ner\": [[s[\"start\"], s[\"end\"], s[\"label\"]] for s in row[\"ner\"]]}\n"
+        "               for row in ds[\"train\"]]\n```\n"
+    )
+    if spec and spec.bibtex:
+        sections.append(f"\n## Citation\n\n```bibtex\n{spec.bibtex}\n```\n")
     return DatasetCard(f"---\n{card_data.to_yaml()}\n---\n\n" + "\n".join(sections))

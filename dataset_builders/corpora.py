@@ -38,6 +38,11 @@ class CorpusSpec:
     description: str
     split_note: str
     homepage: str = ""
+    # Licence in the Hub's card terms: ``license`` is an SPDX-style Hub id, or "other" with a
+    # ``license_name`` (slug) and ``license_link`` saying where the terms are.
+    license_name: str = ""
+    license_link: str = ""
+    bibtex: str = ""  # BibTeX of the corpus paper, then of the redistribution this project reads
 
 
 _AIONER = "PubTator file as redistributed in the AIONER repository of NCBI (https://github.com/ncbi/AIONER)"
@@ -54,13 +59,167 @@ _CONLL_NOTE = (
 )
 
 
+# Licences of the PubTator corpora (no SPDX id): NCBI-disease is a US government work; the AIONER
+# redistributions are the BioCreative / NLM corpora, for research use.
+_PUBLIC_DOMAIN = dict(license_name="us-government-public-domain", license_link="https://www.ncbi.nlm.nih.gov/home/about/policies/")
+_RESEARCH_USE = dict(license_name="research-use-only", license_link="https://github.com/ncbi/AIONER")
+
+_BIBTEX_AIONER = """@article{luo2023aioner,
+  title   = {{AIONER}: all-in-one scheme-based biomedical named entity recognition using deep learning},
+  author  = {Luo, Ling and Wei, Chih-Hsuan and Lai, Po-Ting and Leaman, Robert and Chen, Qingyu and Lu, Zhiyong},
+  journal = {Bioinformatics},
+  volume  = {39},
+  number  = {5},
+  pages   = {btad310},
+  year    = {2023},
+  doi     = {10.1093/bioinformatics/btad310}
+}"""
+_BIBTEX_MTL = """@article{crichton2017mtl,
+  title   = {A neural network multi-task learning approach to biomedical named entity recognition},
+  author  = {Crichton, Gamal and Pyysalo, Sampo and Chiu, Billy and Korhonen, Anna},
+  journal = {BMC Bioinformatics},
+  volume  = {18},
+  pages   = {368},
+  year    = {2017},
+  doi     = {10.1186/s12859-017-1776-8}
+}"""
+_BIBTEX_BIONLP13 = """@article{pyysalo2015bionlp13,
+  title   = {Overview of the Cancer Genetics and Pathway Curation tasks of {BioNLP} Shared Task 2013},
+  author  = {Pyysalo, Sampo and Ohta, Tomoko and Rak, Rafal and Rowley, Andrew and Chun, Hong-Woo and Jung, Sung-Jae and Choi, Sung-Pil and Tsujii, Jun'ichi and Ananiadou, Sophia},
+  journal = {BMC Bioinformatics},
+  volume  = {16},
+  number  = {Suppl 10},
+  pages   = {S2},
+  year    = {2015},
+  doi     = {10.1186/1471-2105-16-S10-S2}
+}"""
+_BIBTEX = {
+    "ncbi-disease": """@article{dogan2014ncbi,
+  title   = {{NCBI} disease corpus: a resource for disease name recognition and concept normalization},
+  author  = {Do{\\u{g}}an, Rezarta Islamaj and Leaman, Robert and Lu, Zhiyong},
+  journal = {Journal of Biomedical Informatics},
+  volume  = {47},
+  pages   = {1--10},
+  year    = {2014},
+  doi     = {10.1016/j.jbi.2013.12.006}
+}""",
+    "bc5cdr": """@article{li2016bc5cdr,
+  title   = {{BioCreative V CDR} task corpus: a resource for chemical disease relation extraction},
+  author  = {Li, Jiao and Sun, Yueping and Johnson, Robin J. and Sciaky, Daniela and Wei, Chih-Hsuan and Leaman, Robert and Davis, Allan Peter and Mattingly, Carolyn J. and Wiegers, Thomas C. and Lu, Zhiyong},
+  journal = {Database},
+  volume  = {2016},
+  pages   = {baw068},
+  year    = {2016},
+  doi     = {10.1093/database/baw068}
+}
+
+""" + _BIBTEX_AIONER,
+    "biored": """@article{luo2022biored,
+  title   = {{BioRED}: a rich biomedical relation extraction dataset},
+  author  = {Luo, Ling and Lai, Po-Ting and Wei, Chih-Hsuan and Arighi, Cecilia N. and Lu, Zhiyong},
+  journal = {Briefings in Bioinformatics},
+  volume  = {23},
+  number  = {5},
+  pages   = {bbac282},
+  year    = {2022},
+  doi     = {10.1093/bib/bbac282}
+}
+
+""" + _BIBTEX_AIONER,
+    "nlm-gene": """@article{islamaj2021nlmgene,
+  title   = {{NLM-Gene}, a richly annotated gold standard dataset for gene entities that addresses ambiguity and multi-species gene recognition},
+  author  = {Islamaj, Rezarta and Wei, Chih-Hsuan and Cissel, David and Miliaras, Nicholas and Printseva, Olga and Rodionov, Oleg and Sekiya, Keiko and Ward, Janice and Lu, Zhiyong},
+  journal = {Journal of Biomedical Informatics},
+  volume  = {118},
+  pages   = {103779},
+  year    = {2021},
+  doi     = {10.1016/j.jbi.2021.103779}
+}
+
+""" + _BIBTEX_AIONER,
+    "gnormplus": """@article{wei2015gnormplus,
+  title   = {{GNormPlus}: an integrative approach for tagging genes, gene families, and protein domains},
+  author  = {Wei, Chih-Hsuan and Kao, Hung-Yu and Lu, Zhiyong},
+  journal = {BioMed Research International},
+  volume  = {2015},
+  pages   = {918710},
+  year    = {2015},
+  doi     = {10.1155/2015/918710}
+}
+
+""" + _BIBTEX_AIONER,
+    "tmvar3": """@article{wei2022tmvar3,
+  title   = {{tmVar} 3.0: an improved variant concept recognition and normalization tool},
+  author  = {Wei, Chih-Hsuan and Allot, Alexis and Riehle, Kevin and Milosavljevic, Aleksandar and Lu, Zhiyong},
+  journal = {Bioinformatics},
+  volume  = {38},
+  number  = {18},
+  pages   = {4449--4451},
+  year    = {2022},
+  doi     = {10.1093/bioinformatics/btac537}
+}
+
+""" + _BIBTEX_AIONER,
+    "bc2gm": """@article{smith2008bc2gm,
+  title   = {Overview of {BioCreative II} gene mention recognition},
+  author  = {Smith, Larry and Tanabe, Lorraine K. and Ando, Rie Johnson nee and Kuo, Cheng-Ju and Chung, I-Fang and Hsu, Chun-Nan and Lin, Yu-Shi and Klinger, Roman and Friedrich, Christoph M. and Ganchev, Kuzman and others},
+  journal = {Genome Biology},
+  volume  = {9},
+  number  = {Suppl 2},
+  pages   = {S2},
+  year    = {2008},
+  doi     = {10.1186/gb-2008-9-s2-s2}
+}""",
+    "anatem": """@article{pyysalo2014anatem,
+  title   = {Anatomical entity mention recognition at literature scale},
+  author  = {Pyysalo, Sampo and Ananiadou, Sophia},
+  journal = {Bioinformatics},
+  volume  = {30},
+  number  = {6},
+  pages   = {868--875},
+  year    = {2014},
+  doi     = {10.1093/bioinformatics/btt580}
+}""",
+    "craft": """@article{bada2012craft,
+  title   = {Concept annotation in the {CRAFT} corpus},
+  author  = {Bada, Michael and Eckert, Miriam and Evans, Donald and Garcia, Kristin and Shipley, Krista and Sitnikov, Dmitry and Baumgartner, William A. and Cohen, K. Bretonnel and Verspoor, Karin and Blake, Judith A. and Hunter, Lawrence E.},
+  journal = {BMC Bioinformatics},
+  volume  = {13},
+  pages   = {161},
+  year    = {2012},
+  doi     = {10.1186/1471-2105-13-161}
+}""",
+    "bionlp13cg": _BIBTEX_BIONLP13,
+    "bionlp13pc": _BIBTEX_BIONLP13,
+    "bionlp11id": """@inproceedings{pyysalo2011bionlp11id,
+  title     = {Overview of the Infectious Diseases ({ID}) task of {BioNLP} Shared Task 2011},
+  author    = {Pyysalo, Sampo and Ohta, Tomoko and Rak, Rafal and Sullivan, Dan and Mao, Chunhong and Wang, Chunxia and Sobral, Bruno and Tsujii, Jun'ichi and Ananiadou, Sophia},
+  booktitle = {Proceedings of the {BioNLP} Shared Task 2011 Workshop},
+  pages     = {26--35},
+  year      = {2011},
+  publisher = {Association for Computational Linguistics}
+}""",
+    "bionlp09": """@inproceedings{kim2009bionlp09,
+  title     = {Overview of {BioNLP}'09 shared task on event extraction},
+  author    = {Kim, Jin-Dong and Ohta, Tomoko and Pyysalo, Sampo and Kano, Yoshinobu and Tsujii, Jun'ichi},
+  booktitle = {Proceedings of the {BioNLP} 2009 Workshop Companion Volume for Shared Task},
+  pages     = {1--9},
+  year      = {2009},
+  publisher = {Association for Computational Linguistics}
+}""",
+}
+
+
 def _pubtator(name, pretty, splits, license, source, citation, description, note, homepage=""):
-    return CorpusSpec(name, pretty, "pubtator", splits, license, source, citation, description, note, homepage)
+    terms = _PUBLIC_DOMAIN if name == "ncbi-disease" else _RESEARCH_USE
+    return CorpusSpec(name, pretty, "pubtator", splits, license, source, citation, description, note, homepage,
+                      bibtex=_BIBTEX[name], **terms)
 
 
 def _conll(name, pretty, folder, source_citation, description, homepage=""):
     splits = {split: SplitSource(f"iob/{folder}/{file}.tsv") for split, file in (("train", "train"), ("validation", "devel"), ("test", "test"))}
-    return CorpusSpec(name, pretty, "conll", splits, "cc-by-4.0", _MTL, source_citation, description, _CONLL_NOTE, homepage)
+    return CorpusSpec(name, pretty, "conll", splits, "cc-by-4.0", _MTL, source_citation, description, _CONLL_NOTE, homepage,
+                      bibtex=_BIBTEX[name] + "\n\n" + _BIBTEX_MTL)
 
 
 CORPORA: Dict[str, CorpusSpec] = {spec.name: spec for spec in [

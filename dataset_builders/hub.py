@@ -3,6 +3,7 @@ Uploading one is gliner_biomed.publishing's job (`datasets push` and `publish --
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import shutil
@@ -45,7 +46,7 @@ def export_dataset_repo(
     if not export.levels:
         raise ValueError("at least one level is needed")
     with atomic_folder(out_dir, overwrite=export.overwrite) as staging:
-        builds, data_files = {}, {}
+        builds, data_files, infos = {}, {}, {}
         for level in export.levels:
             level_options = BuildOptions(**{**options.__dict__, "level": level})
             builder = BiomedNERBuilder(
@@ -66,12 +67,15 @@ def export_dataset_repo(
                     shard.to_parquet(str(folder / f"{split}-{index:05d}-of-{shards:05d}.parquet"))
                 data_files[level][split] = f"data/{level}/{split}-*.parquet"
             builds[level] = builder.corpus_build
+            # The card's dataset_info: features, splits (examples, Arrow bytes), and the Parquet bytes one downloads.
+            infos[level] = copy.deepcopy(builder.info)
+            infos[level].download_size = sum(path.stat().st_size for path in (staging / "data" / level).glob("*.parquet"))
         shutil.rmtree(staging / ".cache")
         default = builds[export.levels[0]]
         (staging / "label_map.yaml").write_text(
             yaml.safe_dump(default.label_map, sort_keys=False, allow_unicode=True), encoding="utf-8"
         )
-        report = {level: build.report() for level, build in builds.items()}
+        report = {level: build.report(portable=True) for level, build in builds.items()}
         (staging / "validation_report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8")
-        render_card(builds, data_files, export.levels[0]).save(staging / "README.md")
+        render_card(builds, data_files, export.levels[0], infos).save(staging / "README.md")
     return out_dir

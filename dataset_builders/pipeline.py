@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Tuple, Union
 
-from .corpora import SplitPlan, available_splits, corpus_spec, split_documents
+from .corpora import SplitPlan, available_splits, corpus_spec, default_corpora_dir, split_documents
 from .examples import LEVELS, document_examples, unique_example_ids
 from .label_maps import load_label_map, read_label_map_file
 from .readers import ReadOptions, read_span_jsonl
 from .records import SourceDocument
-from .report import IssueLog
+from .report import IssueLog, relative_paths
 from .validation import SplitStats, check_cross_split_duplicates, validate_split
 
 SYNTHETIC = "synthetic"
@@ -64,9 +64,17 @@ class CorpusBuild:
     label_map: Dict[str, Optional[str]]
     splits: Dict[str, SplitExamples] = field(default_factory=dict)
 
-    def report(self, examples_per_kind: int = 20) -> Dict[str, object]:
-        """The validation report, JSON-ready."""
-        return {
+    def source_roots(self) -> List[Path]:
+        """The folders this build's source files lie under (the corpora root, or the synthetic source's folder)."""
+        if self.name == SYNTHETIC:
+            source = Path(self.options.synthetic_source)
+            return [source if source.is_dir() else source.parent]
+        return [Path(self.options.corpora_dir) if self.options.corpora_dir is not None else default_corpora_dir()]
+
+    def report(self, examples_per_kind: int = 20, portable: bool = False) -> Dict[str, object]:
+        """The validation report, JSON-ready; ``portable``: source paths relative to
+        :meth:`source_roots` (for published repos, which must not name this machine's folders)."""
+        report = {
             "corpus": self.name,
             "level": self.options.level,
             "label_map": self.label_map,
@@ -75,6 +83,7 @@ class CorpusBuild:
                 for split, data in self.splits.items()
             },
         }
+        return relative_paths(report, self.source_roots()) if portable else report
 
 
 def _synthetic_sources(options: BuildOptions) -> Dict[str, Path]:
@@ -103,7 +112,7 @@ def _source_documents(name: str, split: str, options: BuildOptions) -> Tuple[Lis
         if split not in sources:
             raise KeyError(f"synthetic source {options.synthetic_source} has no {split!r} split (available: {list(sources)})")
         log = IssueLog()
-        return list(read_span_jsonl(sources[split], options.read_options, log)), log, f"from {sources[split]}"
+        return list(read_span_jsonl(sources[split], options.read_options, log)), log, f"from {sources[split].name}"
     data = split_documents(name, split, options.read_options, options.split_plan, options.corpora_dir)
     log = IssueLog()
     log.extend(data.log)  # a copy: the file-level log is cached and shared between slices

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
 
 # Every kind of issue a reader or the validation pass can record, with what it means; the dataset
 # card and the JSON report use these descriptions.
@@ -68,3 +69,18 @@ class IssueLog:
                 "examples": [issue.to_dict() for issue in self.of_kind(kind)[:examples_per_kind]],
             }
         return result
+
+
+def relative_paths(value: Any, roots: Sequence[Path]) -> Any:
+    """``value`` (JSON-ready) with every ``ROOT/`` prefix of a path inside its strings removed,
+    for each root as given and resolved: what stays is the path inside the corpora folder."""
+    prefixes = sorted({f"{root}/" for folder in roots for root in (Path(folder), Path(folder).resolve())}, key=len, reverse=True)
+    if isinstance(value, str):
+        for prefix in prefixes:
+            value = value.replace(prefix, "")
+        return value
+    if isinstance(value, dict):
+        return {key: relative_paths(item, roots) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [relative_paths(item, roots) for item in value]
+    return value

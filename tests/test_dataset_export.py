@@ -14,6 +14,7 @@ import yaml
 
 from gliner_biomed.cli import main
 from gliner_biomed.dataset_builders import BuildOptions, load_label_map
+from gliner_biomed.dataset_builders.builder import ner_triples
 from gliner_biomed.dataset_builders.hub import ExportConfig, export_dataset_repo
 
 from test_dataset_rawcounts import raw_counts
@@ -56,7 +57,7 @@ def test_exported_corpus_loads_back_with_raw_counts(exported, corpora_dir, tmp_p
         assert report["splits"][split]["mentions_by_type"] == dict(type_counts)
     row = dataset["train"][0]
     assert all(row["text"][e["start"]:e["end"]] == e["mention"] for e in row["entities"])
-    assert all(isinstance(s, int) and isinstance(e, int) and isinstance(label, str) for s, e, label in row["ner"])
+    assert all(isinstance(s, int) and isinstance(e, int) and isinstance(label, str) for s, e, label in ner_triples(row["ner"]))
     metadata, text = card_metadata(folder)
     assert metadata["configs"][0]["config_name"] == "document" and metadata["configs"][0]["default"] is True
     assert {f["split"] for f in metadata["configs"][0]["data_files"]} == set(dataset)
@@ -88,9 +89,9 @@ def test_synthetic_corpus_export(tmp_path):
     rows = {row["id"]: row for row in dataset["train"]}
     # 'EGFR' inside the word 'EGFR-mutant' stays in entities, and cannot be in ner
     assert [e["mention"] for e in rows["syn-1"]["entities"]] == ["EGFR", "HCC827", "gefitinib"]
-    assert rows["syn-1"]["ner"] == [[4, 4, "cell line"], [7, 7, "chemical"]]
+    assert ner_triples(rows["syn-1"]["ner"]) == [[4, 4, "cell line"], [7, 7, "chemical"]]
     # entities are authoritative: the wrong supplied span [4, 4] became [4, 5]
-    assert rows["syn-2"]["ner"] == [[0, 0, "chemical"], [4, 5, "disease"]]
+    assert ner_triples(rows["syn-2"]["ner"]) == [[0, 0, "chemical"], [4, 5, "disease"]]
     report = json.loads((folder / "validation_report.json").read_text())["document"]["splits"]["train"]["issues"]
     assert report["ner_disagrees_with_entities"]["count"] == 1 and report["not_word_aligned"]["count"] == 1
 
@@ -149,3 +150,68 @@ def test_push_without_token_or_network_is_a_clear_error(exported, tmp_path, monk
     assert "upload of" in err and "org/anatem" in err
     assert main(["datasets", "push", str(tmp_path), "--repo", "org/x", "--token", "t"]) == 2
     assert f"{tmp_path}: missing README.md, data" in capsys.readouterr().err
+
+
+def bibtex_entries(text):
+    """(type, key, fields) of each entry; braces must balance (what a BibTeX reader needs)."""
+    import re
+
+    entries = []
+    for chunk in re.split(r"\n\s*\n", text.strip()):
+        head = re.match(r"@(\w+)\{([\w-]+),\n", chunk)
+        assert head and chunk.count("{") == chunk.count("}") and chunk.endswith("}"), chunk
+        entries.append((head.group(1), head.group(2), set(re.findall(r"^\s+(\w+)\s*=", chunk, re.M))))
+    return entries
+
+
+def test_every_corpus_has_hub_license_terms_and_bibtex():
+    from gliner_biomed.dataset_builders.corpora import CORPORA
+
+    for spec in CORPORA.values():
+        assert spec.license != "other" or (spec.license_name and spec.license_link.startswith("https://")), spec.name
+        entries = bibtex_entries(spec.bibtex)
+        assert entries and all({"title", "author", "year"} <= fields for _, _, fields in entries), spec.name
+
+
+@pytest.mark.corpus("ncbi-disease")
+def test_card_metadata_is_what_the_hub_reads(tmp_path, corpora_dir):
+    """The YAML header as the Hub reads it (huggingface_hub's DatasetCard), dataset_info agreeing
+    with what load_dataset finds, and the `ner` column stored as typed structs in the Parquet shards."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from huggingface_hub import DatasetCard
+
+    folder = export_dataset_repo("ncbi-disease", tmp_path / "ncbi", BuildOptions(corpora_dir=str(corpora_dir)),
+                                 ExportConfig(levels=("document", "sentence")))
+    card = DatasetCard.load(folder / "README.md")
+    data = card.data
+    assert (data.license, data.license_name) == ("other", "us-government-public-domain") and data.license_link.startswith("https://")
+    assert data.task_categories == ["token-classification"] and data.size_categories == ["n<1K"]  # 793 documents
+    infos = {info["config_name"]: info for info in data.dataset_info}
+    assert set(infos) == {"document", "sentence"}
+    for level in infos:
+        loaded = load(folder, level, tmp_path=tmp_path)
+        assert {s["name"]: s["num_examples"] for s in infos[level]["splits"]} == {split: d.num_rows for split, d in loaded.items()}
+        assert all(s["num_bytes"] > 0 for s in infos[level]["splits"])
+        shards = sum(p.stat().st_size for p in (folder / "data" / level).glob("*.parquet"))
+        assert infos[level]["download_size"] == shards and infos[level]["dataset_size"] > 0
+    features = {feature["name"]: feature for feature in infos["document"]["features"]}
+    assert features["ner"]["list"] == [{"name": "start", "dtype": "int32"}, {"name": "end", "dtype": "int32"}, {"name": "label", "dtype": "string"}]
+    schema = pq.read_schema(next((folder / "data" / "document").glob("train-*.parquet")))
+    assert schema.field("ner").type == pa.list_(pa.struct([("start", pa.int32()), ("end", pa.int32()), ("label", pa.string())]))
+    assert schema.field("entities").type.value_type.get_field_index("mention") >= 0
+    # The citation: the corpus paper in BibTeX, in the card and in the datasets builder's info.
+    assert "```bibtex\n@article{dogan2014ncbi," in card.text
+    row = load(folder, tmp_path=tmp_path)["test"][0]
+    assert row["ner"] and all(0 <= span["start"] <= span["end"] < len(row["tokenized_text"]) for span in row["ner"])
+    assert {span["label"] for span in row["ner"]} <= {entity["label"] for entity in row["entities"]}
+
+
+def test_synthetic_card_says_its_license_is_unknown(tmp_path):
+    from huggingface_hub import DatasetCard
+
+    folder = export_dataset_repo("synthetic", tmp_path / "synthetic", BuildOptions(synthetic_source=str(SYNTHETIC)))
+    data = DatasetCard.load(folder / "README.md").data
+    assert data.license == "unknown" and data.size_categories == ["n<1K"]
+    assert {s["name"]: s["num_examples"] for s in data.dataset_info["splits"]} == {"train": 3, "validation": 1}
+    assert str(SYNTHETIC) not in (folder / "README.md").read_text() + (folder / "validation_report.json").read_text()

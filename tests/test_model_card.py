@@ -91,3 +91,37 @@ def test_bad_results_file_is_named(card_model, tmp_path):
     bad.write_text(json.dumps({"suite": {"name": "x"}}))
     with pytest.raises(CardError, match=f"{bad}: no 'datasets'"):
         render_model_card(card_model, ModelCardOptions(results=[str(bad)]))
+
+
+@pytest.mark.corpus("ncbi-disease", "bc5cdr")
+def test_card_metadata_is_what_the_hub_reads(card_model, results_file, tmp_path):
+    """The YAML header as the Hub parses it (huggingface_hub's card classes): model-index with the
+    strict and relaxed micro-F1 of every evaluated dataset, the base model by Hub id, the pipeline tag."""
+    from huggingface_hub import ModelCard
+
+    results = json.loads(results_file.read_text())
+    rendered = render_model_card(card_model, ModelCardOptions(repo_id="org/gliner-biomed-test", results=[str(results_file)],
+                                                              datasets=("org/ncbi-disease",)))
+    rendered.card.save(tmp_path / "README.md")
+    parsed = ModelCard.load(tmp_path / "README.md")
+    assert parsed.data.base_model == "sentence-transformers/all-MiniLM-L6-v2"
+    assert parsed.data.pipeline_tag == "token-classification" and parsed.data.model_name == "gliner-biomed-test"
+    found = {(r.dataset_name, r.dataset_split, r.metric_config): r for r in parsed.data.eval_results}
+    assert len(found) == 3 * len(results["datasets"]) == len(parsed.data.eval_results)
+    for row in results["datasets"]:
+        strict = found[(row["name"], row["split"], "strict")]
+        assert strict.task_type == "token-classification" and strict.metric_type == "f1"
+        assert strict.metric_value == row["scores"]["micro_f1"] and strict.dataset_config == row["level"]
+        assert strict.dataset_type == ("org/ncbi-disease" if row["corpus"] == "ncbi-disease" else row["corpus"])
+        for scheme in ("exact_boundary", "partial_overlap"):
+            assert found[(row["name"], row["split"], scheme)].metric_value == row["scores"][scheme]["micro_f1"]
+        # --max-documents 2: the entry says it is a sub-sample
+        assert strict.dataset_args == {"num_documents": 2, "num_documents_total": row["num_documents_total"]}
+    header = (tmp_path / "README.md").read_text().split("---")[1]
+    assert "model-index:" in header and "/work/" not in header
+
+
+def test_card_without_results_has_no_model_index(card_model):
+    card = render_model_card(card_model, ModelCardOptions(repo_id="org/m"))
+    assert card.card.data.eval_results is None and "model-index" not in card.card.content.split("---")[1]
+    assert card.card.data.base_model == "sentence-transformers/all-MiniLM-L6-v2"

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from gliner_biomed.dataset_builders.builder import BiomedNERBuilder
+from gliner_biomed.dataset_builders.builder import BiomedNERBuilder, ner_triples
 from gliner_biomed.synth.cli import main as synth_main
 from gliner_biomed.synth.replay_server import ReplayServer, load_recordings
 from model_factory import selective_threshold
@@ -84,9 +84,9 @@ def test_texts_to_synthetic_dataset(synthetic_chain):
         row = rows[line["id"]]
         assert row["text"] == line["text"] and row["tokenized_text"] == line["tokenized_text"]
         assert [dict(e) for e in row["entities"]] == line["entities"]
-        assert [list(span) for span in row["ner"]] == line["ner"]
+        assert ner_triples(row["ner"]) == line["ner"]
     assert sum(len(row["entities"]) for row in dataset) == report["mentions"]["entities"]
-    assert {label for row in dataset for _, _, label in row["ner"]} == set(report["label_distribution"])
+    assert {span["label"] for row in dataset for span in row["ner"]} == set(report["label_distribution"])
 
 
 
@@ -100,10 +100,10 @@ def training_examples(dataset, max_words: int):
     other types as negatives (load_source's corpus_types)."""
     from gliner_biomed.trainers.data import cut_example
 
-    types = sorted({label for row in dataset for _, _, label in row["ner"]})
+    types = sorted({span["label"] for row in dataset for span in row["ner"]})
     examples = []
     for row in dataset:
-        document = {"id": row["id"], "tokenized_text": row["tokenized_text"], "ner": [list(span) for span in row["ner"]]}
+        document = {"id": row["id"], "tokenized_text": row["tokenized_text"], "ner": ner_triples(row["ner"])}
         examples += [{**piece, "corpus": "synthetic", "corpus_types": types} for piece in cut_example(document, max_words)]
     return examples, types
 

@@ -107,3 +107,34 @@ def test_bi_encoder_trains_and_saves(tiny_encoder, tmp_path):
     model = load_model(str(tmp_path / "bi" / "final"))
     assert model.config.is_bi_encoder
     assert isinstance(model.predict_entities("Cisplatin nephrotoxicity in rats.", ["chemical", "disease"], threshold=0.0), list)
+
+
+@pytest.fixture
+def fresh_accelerator_state():
+    """Accelerate keeps one process-wide state; these tests set its mixed precision themselves."""
+    from accelerate.state import AcceleratorState
+
+    AcceleratorState._reset_state(True)
+    yield
+    AcceleratorState._reset_state(True)
+
+
+GIVEN_EXAMPLES = [{"id": "a", "tokenized_text": ["Aspirin", "induced", "ulcer", "."], "ner": [[0, 0, "chemical"], [2, 2, "disease"]]}]
+
+
+@pytest.mark.parametrize("configured, launcher, expected", [
+    ("auto", "bf16", "bf16"),  # `accelerate launch --mixed_precision bf16` (or accelerate config) decides
+    ("no", "bf16", "no"),  # the training config / CLI flag wins over the launcher
+    ("auto", None, "no"),  # no launcher choice, no GPU: full precision
+])
+def test_launcher_chooses_mixed_precision_unless_the_config_does(tiny_encoder, tmp_path, monkeypatch, fresh_accelerator_state,
+                                                                 configured, launcher, expected):
+    from gliner_biomed.trainers.loop import LAUNCHER_MIXED_PRECISION_ENV, Trainer
+
+    if launcher is None:
+        monkeypatch.delenv(LAUNCHER_MIXED_PRECISION_ENV, raising=False)
+    else:
+        monkeypatch.setenv(LAUNCHER_MIXED_PRECISION_ENV, launcher)
+    config = tiny_train_config(tiny_encoder, tmp_path / "run", mixed_precision=configured, max_steps=1)
+    trainer = Trainer(config, examples=GIVEN_EXAMPLES, write_outputs=False)
+    assert trainer.accelerator.mixed_precision == expected

@@ -76,10 +76,13 @@ def span_label_tensor(examples: Sequence[Mapping], label_sets: Sequence[Sequence
 class SpanCollator:
     """Builds one training batch for a uni- or bi-encoder model."""
 
-    def __init__(self, model, sampling: LabelSampling):
+    def __init__(self, model, sampling: LabelSampling, type_sampler=None):
+        """``type_sampler``: a trainers.type_sampling.VocabularyPromptSampler that draws the prompts
+        (and rewrites ``ner`` into their phrasings) instead of ``sampling``."""
         self.config = model.config
         self.processor = model.processor
         self.sampling = sampling
+        self.type_sampler = type_sampler
 
     def __call__(self, examples: Sequence[Mapping], rng: random.Random, label_sets: Optional[List[List[str]]] = None) -> Dict[str, torch.Tensor]:
         if not examples:
@@ -87,7 +90,9 @@ class SpanCollator:
         for example in examples:
             if not example["tokenized_text"]:
                 raise ValueError(f"example {example.get('id')!r} has no words")
-        if label_sets is None:
+        if label_sets is None and self.type_sampler is not None:
+            examples, label_sets = self.type_sampler(examples, rng)
+        elif label_sets is None:
             label_sets = sample_label_sets(examples, self.sampling, rng)
         words = [self.readable(example["tokenized_text"]) for example in examples]
         if self.config.is_bi_encoder:
@@ -100,7 +105,10 @@ class SpanCollator:
             batch = dict(self.processor.encode_texts(words))
             batch.update(self.processor.encode_labels(shared))
             batch["span_labels"] = span_label_tensor(examples, [shared] * len(examples), self.config.max_width)
-            batch["label_mask"] = torch.ones(len(examples), len(shared), dtype=torch.bool)
+            if self.type_sampler is None:
+                batch["label_mask"] = torch.ones(len(examples), len(shared), dtype=torch.bool)
+            else:  # a type is scored only where the example's own policy may ask it (mixed corpora)
+                batch["label_mask"] = torch.tensor([[label in labels for label in shared] for labels in label_sets], dtype=torch.bool)
             return batch
         if not any(label_sets):
             raise ValueError("no entity type in this batch (no entities and no negative types)")

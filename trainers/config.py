@@ -55,6 +55,12 @@ class TrainConfig:
     corpus_negatives: bool = True
     shuffle_labels: bool = True
     max_types: int = 25
+    # -- type vocabulary (docs/open-types.md) ------------------------------------------------
+    type_vocabulary: Optional[str] = None  # "default" (packaged) or a YAML file: prompts phrase types from it; None: the label maps' names
+    surface_form_sampling: str = "hierarchy"  # with type_vocabulary: canonical, synonyms (own group) or hierarchy (+ exhaustive ancestors)
+    drop_type_prob: float = 0.1  # with type_vocabulary: chance each gold type is left out of a prompt
+    vocabulary_negatives: int = 4  # with type_vocabulary: up to this many policy-checked negative types per example
+    mixed_corpus_batches: bool = False  # each example of a batch from a source drawn by weight (needs type_vocabulary)
     # -- optimisation --------------------------------------------------------------------
     lr_encoder: float = 1e-5
     lr_heads: float = 5e-5
@@ -66,7 +72,7 @@ class TrainConfig:
     batch_size: int = 8  # examples per process per micro-batch
     gradient_accumulation_steps: int = 1
     max_grad_norm: float = 1.0  # <= 0: no clipping
-    mixed_precision: str = "auto"  # auto (bf16/fp16 where a GPU has it, else none), no, bf16, fp16
+    mixed_precision: str = "auto"  # auto (what `accelerate launch`/`accelerate config` chose, else bf16/fp16 where a GPU has it, else none), no, bf16, fp16
     # -- bookkeeping ---------------------------------------------------------------------
     output_dir: str = "runs/train"
     eval_every: int = 200
@@ -99,7 +105,20 @@ class TrainConfig:
             raise ValueError(f"heads_dtype must be float32, float16 or bfloat16, got {self.heads_dtype!r}")
         if not self.data:
             raise ValueError("data: give at least one training source")
+        if self.mixed_corpus_batches and self.type_vocabulary is None:
+            raise ValueError("mixed_corpus_batches needs type_vocabulary: without it, in-batch negative types from other "
+                             "corpora would mark unannotated mentions of those types as negatives")
+        self.type_sampling()  # checks the vocabulary options
         self._check_numbers()
+
+    def type_sampling(self):
+        """The TypeSampling of the vocabulary options, or None without type_vocabulary."""
+        if self.type_vocabulary is None:
+            return None
+        from .type_sampling import TypeSampling
+
+        return TypeSampling(str(self.type_vocabulary), self.surface_form_sampling, self.drop_type_prob,
+                            self.vocabulary_negatives, self.shuffle_labels, self.max_types)
 
     def _check_numbers(self) -> None:
         # A negative learning rate trains "successfully" towards a loss of 1e19: refused up front.

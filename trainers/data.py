@@ -65,10 +65,13 @@ def cut_example(example: Mapping, max_words: int) -> List[Dict]:
     return pieces
 
 
-def load_source(spec: SourceSpec, level: str, max_words: int, seed: int, synthetic_source: Optional[str] = None) -> List[Dict]:
+def load_source(spec: SourceSpec, level: str, max_words: int, seed: int, synthetic_source: Optional[str] = None,
+                source_types: bool = False) -> List[Dict]:
     """Training examples of one source, each tagged with its corpus's types (for negatives).
-    ``synthetic_source`` is where the ``synthetic`` corpus is read from (see BuildOptions)."""
-    from gliner_biomed.dataset_builders import load_corpus
+    ``synthetic_source`` is where the ``synthetic`` corpus is read from (see BuildOptions).
+    ``source_types``: labels are the corpus's own type names (``Protein``, ``ProteinMutation``),
+    for the type vocabulary to phrase (trainers/type_sampling.py), instead of the label map's."""
+    from gliner_biomed.dataset_builders import load_corpus, load_label_map
     from gliner_biomed.dataset_builders.pipeline import SYNTHETIC
 
     if spec.corpus == SYNTHETIC:
@@ -79,8 +82,11 @@ def load_source(spec: SourceSpec, level: str, max_words: int, seed: int, synthet
         # No label map names a synthetic corpus's types: they are the labels its split uses.
         types = sorted({label for example in examples for _, _, label in example["ner"]})
     else:
-        examples = load_corpus(spec.corpus, spec.split, level=level)
-        types = corpus_types(spec.corpus)
+        label_map = load_label_map(spec.corpus)
+        # Identity map over the kept types: a type the label map leaves out (null) stays out.
+        identity = {source: source if label is not None else None for source, label in label_map.items()} if source_types else None
+        examples = load_corpus(spec.corpus, spec.split, level=level, label_map=identity)
+        types = [t for t, label in label_map.items() if label is not None] if source_types else corpus_types(spec.corpus)
     if spec.max_examples is not None and len(examples) > spec.max_examples:
         rng = random.Random(f"{seed}/{spec.corpus}/{spec.split}")
         examples = [examples[i] for i in sorted(rng.sample(range(len(examples)), spec.max_examples))]
@@ -97,27 +103,29 @@ def load_source(spec: SourceSpec, level: str, max_words: int, seed: int, synthet
 
 
 def load_sources(data: Sequence[str], level: str, max_words: int, seed: int,
-                 synthetic_source: Optional[str] = None) -> List[Tuple[SourceSpec, List[Dict]]]:
+                 synthetic_source: Optional[str] = None, source_types: bool = False) -> List[Tuple[SourceSpec, List[Dict]]]:
     """Each ``CORPUS[:SPLIT][@WEIGHT][#MAX]`` of ``data`` with its examples (see load_source)."""
     from gliner_biomed.dataset_builders.pipeline import SYNTHETIC
 
     specs = [SourceSpec.parse(text) for text in data]
     if synthetic_source and not any(spec.corpus == SYNTHETIC for spec in specs):
         raise ValueError(f"synthetic_source {synthetic_source} is given but no data source reads it: add {SYNTHETIC}:train to --data")
-    return [(spec, load_source(spec, level, max_words, seed, synthetic_source)) for spec in specs]
+    return [(spec, load_source(spec, level, max_words, seed, synthetic_source, source_types)) for spec in specs]
 
 
 class BatchSchedule:
     """The sequence of batches of a run, a pure function of (sources, weights, seed): batch n is
-    drawn from a source chosen by weight, examples from that source's seeded epoch permutation.
-    A resumed run asks for batch n directly (no state to save beyond the step count)."""
+    drawn from a source chosen by weight (``mixed=True``: each of its examples from a source
+    chosen by weight, so one batch holds several corpora), examples from that source's seeded
+    epoch permutation. A resumed run asks for batch n directly (no state to save beyond the step count)."""
 
-    def __init__(self, sources: Sequence[Tuple[SourceSpec, List[Dict]]], batch_size: int, seed: int):
+    def __init__(self, sources: Sequence[Tuple[SourceSpec, List[Dict]]], batch_size: int, seed: int, mixed: bool = False):
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.sources = list(sources)
         self.batch_size = batch_size
         self.seed = seed
+        self.mixed = mixed
         total = sum(spec.weight for spec, _ in self.sources)
         self.probabilities = [spec.weight / total for spec, _ in self.sources]
         self._positions = [0] * len(self.sources)
@@ -133,14 +141,18 @@ class BatchSchedule:
             self._orders[key] = order
         return self._orders[key]
 
+    def _slot_sources(self, number: int) -> List[int]:
+        """The source of each example slot of batch ``number``."""
+        rng = random.Random(f"{self.seed}/source/{number}")
+        if self.mixed:
+            return rng.choices(range(len(self.sources)), weights=self.probabilities, k=self.batch_size)
+        return [rng.choices(range(len(self.sources)), weights=self.probabilities)[0]] * self.batch_size
+
     def _draw(self) -> List[Dict]:
-        rng = random.Random(f"{self.seed}/source/{self._next_batch}")
-        source = rng.choices(range(len(self.sources)), weights=self.probabilities)[0]
-        examples = self.sources[source][1]
         batch = []
-        for _ in range(self.batch_size):
-            position = self._positions[source]
-            epoch, offset = divmod(position, len(examples))
+        for source in self._slot_sources(self._next_batch):
+            examples = self.sources[source][1]
+            epoch, offset = divmod(self._positions[source], len(examples))
             batch.append(examples[self._order(source, epoch)[offset]])
             self._positions[source] += 1
         self._next_batch += 1
@@ -151,9 +163,8 @@ class BatchSchedule:
         self._positions = [0] * len(self.sources)
         self._next_batch = 0
         while self._next_batch < start:
-            rng = random.Random(f"{self.seed}/source/{self._next_batch}")
-            source = rng.choices(range(len(self.sources)), weights=self.probabilities)[0]
-            self._positions[source] += self.batch_size
+            for source in self._slot_sources(self._next_batch):
+                self._positions[source] += 1
             self._next_batch += 1
         while True:
             number = self._next_batch

@@ -37,6 +37,7 @@ from .config import RESUMABLE_CHANGES, TrainConfig
 from .data import BatchSchedule, SourceSpec, load_sources
 from .model_setup import LoraSpec, ModelSpec, add_lora, build_model, trainable_parameter_count
 from .packaging import save_model_folder
+from .type_sampling import VocabularyPromptSampler
 from .validation import parse_validation, validate
 
 CHECKPOINTS = "checkpoints"
@@ -48,7 +49,16 @@ KILL_AT_STEP_ENV = "GLINER_BIOMED_TRAIN_KILL_AT_STEP"
 ENCODER_PREFIXES = ("text_encoder.", "labels_encoder.")
 
 
-def resolve_mixed_precision(requested: str) -> str:
+# Set by `accelerate launch --mixed_precision` and by `accelerate launch` from `accelerate config`.
+LAUNCHER_MIXED_PRECISION_ENV = "ACCELERATE_MIXED_PRECISION"
+
+
+def resolve_mixed_precision(requested: str) -> Optional[str]:
+    """What to pass to ``Accelerator(mixed_precision=...)``. ``auto`` defers to the launcher when
+    it chose (None: accelerate reads its own setting), else bf16/fp16 where a GPU has it; an
+    explicit ``no``/``bf16``/``fp16`` from the training config or CLI always wins."""
+    if requested == "auto" and os.environ.get(LAUNCHER_MIXED_PRECISION_ENV):
+        return None
     if requested != "auto":
         if requested != "no" and not torch.cuda.is_available():
             raise ValueError(f"mixed_precision={requested!r} needs a GPU; use 'no' or 'auto' on CPU")
@@ -151,15 +161,23 @@ class Trainer:
         if config.lora:
             add_lora(self.model, LoraSpec(config.lora_r, config.lora_alpha, config.lora_dropout, train_heads=config.train_heads))
         self.model.train()
+        type_sampling = config.type_sampling()
+        type_sampler = VocabularyPromptSampler(type_sampling) if type_sampling else None
         self.collator = SpanCollator(self.model, LabelSampling(config.max_neg_type_ratio, config.corpus_negatives,
-                                                               config.shuffle_labels, config.max_types))
+                                                               config.shuffle_labels, config.max_types), type_sampler)
         if examples is not None:
             if not examples:
                 raise ValueError("no training examples")
+            if type_sampler is not None:
+                raise ValueError("type_vocabulary reads the corpora of config.data (their own type names); given examples carry label-map names")
             sources = [(SourceSpec("given-examples"), list(examples))]
         else:
-            sources = load_sources(config.data, config.level, config.max_words, config.seed, config.synthetic_source)
-        self.schedule = BatchSchedule(sources, config.batch_size * self.accelerator.num_processes, config.seed)
+            sources = load_sources(config.data, config.level, config.max_words, config.seed, config.synthetic_source,
+                                   source_types=type_sampler is not None)
+            if type_sampler is not None:
+                type_sampler.check_corpora([spec.corpus for spec, _ in sources])
+        self.schedule = BatchSchedule(sources, config.batch_size * self.accelerator.num_processes, config.seed,
+                                      mixed=config.mixed_corpus_batches)
         self.validation = parse_validation(config.validation)
         optimizer = torch.optim.AdamW(parameter_groups(self.model, config))
         from transformers import get_scheduler

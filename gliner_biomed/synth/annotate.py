@@ -77,18 +77,31 @@ def _output_record(record: TextRecord, prompt_version: str, model: str, labels: 
 def annotate(config: AnnotateConfig, backend) -> AnnotateStats:
     """Annotate the texts of ``config.input`` that belong to this shard and are not yet in
     ``config.out``. ``backend`` has ``model``, ``parallel``, ``generation_params()``,
-    ``complete(messages)`` and ``complete_batch([messages, ...])``."""
+    ``complete(messages)`` and ``complete_batch([messages, ...])``. A backend with
+    ``reads_text`` (the patterns backend) takes no prompt and no label set: its one message is
+    the text, and its records have open labels (``labels: []``, kept as found by `synth ground`)."""
     with exclusive_output(config.out, "--out"):  # two runs would append the same texts twice
         return _annotate_unlocked(config, backend)
 
 
 def _annotate_unlocked(config: AnnotateConfig, backend) -> AnnotateStats:
-    prompt = load_prompt(config.prompt)
-    labels = tuple(config.labels or prompt.default_labels)
+    if getattr(backend, "reads_text", False):
+        prompt_version, labels = backend.model, ()
+
+        def render(text: str) -> Messages:
+            return [{"role": "user", "content": text}]
+    else:
+        prompt = load_prompt(config.prompt)
+        prompt_version, labels = prompt.version, tuple(config.labels or prompt.default_labels)
+
+        def render(text: str) -> Messages:
+            return prompt.render(text, labels)
     params = backend.generation_params()
     stats = AnnotateStats()
     done = recover_appended_output(config.out)
-    cache = RequestCache(config.cache_path())
+    # A backend whose answers cost nothing to recompute (patterns) skips the cache: a per-text
+    # sqlite commit would cost more than the answer itself.
+    cache = RequestCache(config.cache_path()) if getattr(backend, "worth_caching", True) else _NoCache()
     config.out.parent.mkdir(parents=True, exist_ok=True)
 
     def pending():
@@ -100,13 +113,13 @@ def _annotate_unlocked(config: AnnotateConfig, backend) -> AnnotateStats:
                 stats.already_done += 1
             elif config.limit is None or new < config.limit:
                 new += 1
-                messages = prompt.render(record.text, labels)
-                yield record, messages, request_key(prompt.version, backend.model, messages, params)
+                messages = render(record.text)
+                yield record, messages, request_key(prompt_version, backend.model, messages, params)
 
     with config.out.open("a", encoding="utf-8") as out, tqdm(desc=f"annotate {config.out.name}", unit="text", disable=not config.progress) as bar:
 
         def write(record: TextRecord, completion: Dict, cached: bool) -> None:
-            out.write(json.dumps(_output_record(record, prompt.version, backend.model, labels, completion, cached), ensure_ascii=False) + "\n")
+            out.write(json.dumps(_output_record(record, prompt_version, backend.model, labels, completion, cached), ensure_ascii=False) + "\n")
             out.flush()
             done.add(record.id)
             bar.update(1)
@@ -133,6 +146,17 @@ def _annotate_unlocked(config: AnnotateConfig, backend) -> AnnotateStats:
         finally:
             cache.close()
     return stats
+
+
+class _NoCache:
+    def get(self, key: str) -> None:
+        return None
+
+    def put(self, key: str, value: Dict) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 def _fail(stats: AnnotateStats, record: TextRecord, error: Exception) -> None:

@@ -29,7 +29,7 @@ def _shard_index(value: str):
 
 def _add_annotate(subparsers) -> None:
     parser = subparsers.add_parser("annotate", formatter_class=_FORMATTER,
-                                   help="annotate texts with an LLM (OpenAI-compatible endpoint or local transformers model)")
+                                   help="annotate texts with an LLM (OpenAI-compatible endpoint or local transformers model) or with text patterns (no LLM)")
     io = parser.add_argument_group("input and output")
     io.add_argument("--input", type=Path, required=True, help="JSONL (one object per text) or Parquet file")
     io.add_argument("--out", type=Path, required=True,
@@ -42,8 +42,14 @@ def _add_annotate(subparsers) -> None:
     prompt.add_argument("--prompt", default="biomed_ner_v1", help="packaged prompt template name, or a template YAML file")
     prompt.add_argument("--labels", type=_labels, default=None, help="comma-separated entity types (default: the template's default_labels)")
     backend = parser.add_argument_group("backend")
-    backend.add_argument("--backend", choices=("openai", "transformers"), default="openai")
-    backend.add_argument("--model", required=True, help="model name at the endpoint (openai) or model/adapter folder (transformers)")
+    backend.add_argument("--backend", choices=("openai", "transformers", "patterns"), default="openai",
+                         help="patterns: open types mined from Hearst patterns, appositions, copulas (no LLM, no prompt, no --model)")
+    backend.add_argument("--model", default=None, help="model name at the endpoint (openai) or model/adapter folder (transformers); required by both")
+    backend.add_argument("--patterns", type=_labels, default=None,
+                         help="patterns: comma-separated pattern names to run (default: all of " + ", ".join(_pattern_names()) + ")")
+    backend.add_argument("--withhold-types", choices=("held-out", "none"), default="held-out",
+                         help="patterns: 'held-out' withholds (and counts) mined types that are held-out phrasings of the type vocabulary "
+                              "(or have one as their head word), so that training on the output keeps the unseen-type evaluation unseen")
     backend.add_argument("--base-url", default=None, help="openai: endpoint base URL, e.g. http://127.0.0.1:8000/v1 or https://api.openai.com/v1")
     backend.add_argument("--api-key-env", default="OPENAI_API_KEY", help="openai: environment variable holding the API key (unset: no auth header)")
     backend.add_argument("--concurrency", type=int, default=8, help="openai: requests in flight")
@@ -65,6 +71,17 @@ def _add_annotate(subparsers) -> None:
 
 
 def _make_backend(args):
+    if args.backend == "patterns":
+        from .patterns import PatternBackend, WithheldTypes
+
+        withheld = WithheldTypes()
+        if args.withhold_types == "held-out":
+            from ..dataset_builders.type_vocabulary import load_type_vocabulary
+
+            withheld = WithheldTypes(load_type_vocabulary().held_out_phrases())
+        return PatternBackend(args.patterns, withheld)
+    if not args.model:
+        raise InputError(f"--backend {args.backend} needs --model")
     if args.backend == "openai":
         from .client import OpenAIChatBackend, OpenAIConfig
 
@@ -100,11 +117,40 @@ def _run_annotate(args) -> int:
     summary = {"output": str(config.out), **stats.as_dict(), "failed": len(stats.failed), "seconds": round(time.monotonic() - started, 1)}
     if hasattr(backend, "stats"):
         summary["http_requests"] = dict(backend.stats.outcomes)
+    if args.backend == "patterns":
+        summary["patterns"] = _report_patterns(config.out, backend.patterns)
     print(json.dumps(summary))
     if stats.failed:
         logger.warning(f"synth annotate: {len(stats.failed)} texts failed (see above); run the same command again to retry them")
         return 1
     return 0
+
+
+def _pattern_names():
+    from .patterns import PATTERNS
+
+    return list(PATTERNS)
+
+
+def _report_patterns(out: Path, patterns) -> dict:
+    """Per-pattern counts over the whole output (resumed runs included); a pattern that matched
+    nothing gets a line of its own on stderr."""
+    from ..io_records import iter_jsonl
+    from .patterns import pattern_report
+
+    texts = 0
+
+    def responses():
+        nonlocal texts
+        for record in iter_jsonl(out, {"response": str}):
+            texts += 1
+            yield record["response"]
+
+    report = pattern_report(responses(), patterns)
+    for name, counts in report.items():
+        if counts["entities"] + counts["withheld"] == 0:
+            logger.warning(f"synth annotate: pattern {name!r} matched nothing in the {texts} texts of {out}")
+    return report
 
 
 def _add_ground(subparsers) -> None:
@@ -125,6 +171,8 @@ def _add_ground(subparsers) -> None:
     parser.add_argument("--open-labels", action="store_true", help="keep labels the prompt did not ask for (default: drop and count)")
     parser.add_argument("--truncated", choices=TRUNCATED_POLICIES, default="keep",
                         help="texts whose answer hit max_tokens: keep their complete mentions, or drop the text")
+    parser.add_argument("--drop-empty", action="store_true",
+                        help="leave out (and count) texts with no grounded entity; for --backend patterns, where no match means 'not found', not 'no entity'")
     parser.add_argument("--no-progress", action="store_true")
     parser.set_defaults(func=_run_ground)
 
@@ -135,7 +183,7 @@ def _run_ground(args) -> int:
 
     config = GroundConfig(args.annotations, args.out, args.report,
                           GroundingConfig(args.occurrences, args.unaligned, not args.exact_only),
-                          args.synonyms, args.open_labels, args.truncated, not args.no_progress)
+                          args.synonyms, args.open_labels, args.truncated, args.drop_empty, not args.no_progress)
     report = ground_file(config)
     print(json.dumps({key: report[key] for key in ("texts", "grounded_share", "label_distribution")}))
     print(f"report: {config.report_path()}")
@@ -220,6 +268,24 @@ def _run_replay(args) -> int:
     return 0
 
 
+def _add_corpus_texts(subparsers) -> None:
+    parser = subparsers.add_parser("corpus-texts", formatter_class=_FORMATTER,
+                                   help="write the documents of annotated corpora as `synth annotate` input (ids corpus:split:document)")
+    parser.add_argument("--corpora", nargs="+", required=True,
+                        help="corpus names, or NAME:SPLIT (default split: train; test splits are refused)")
+    parser.add_argument("--out", type=Path, required=True, help="texts JSONL (written atomically)")
+    parser.add_argument("--corpora-dir", type=Path, default=None, help="default: $GLINER_BIOMED_CORPORA or ../shared/corpora")
+    parser.add_argument("--no-progress", action="store_true")
+    parser.set_defaults(func=_run_corpus_texts)
+
+
+def _run_corpus_texts(args) -> int:
+    from .corpus_texts import write_corpus_texts
+
+    print(json.dumps({"output": str(args.out), "texts": write_corpus_texts(args.corpora, args.out, args.corpora_dir, not args.no_progress)}))
+    return 0
+
+
 def _guarded(handler):
     def run(args) -> int:
         with bad_input_from(ValueError):
@@ -231,7 +297,7 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("synth", formatter_class=_FORMATTER,
                                    help="synthetic NER data: LLM annotation, grounding, distillation, sharding")
     commands = parser.add_subparsers(dest="synth_command", metavar="SYNTH_COMMAND", required=True)
-    for add in (_add_annotate, _add_ground, _add_distil, _add_merge, _add_replay):
+    for add in (_add_annotate, _add_ground, _add_distil, _add_merge, _add_replay, _add_corpus_texts):
         add(commands)
     for command in commands.choices.values():
         command.set_defaults(func=_guarded(command.get_default("func")))

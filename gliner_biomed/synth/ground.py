@@ -35,6 +35,7 @@ class GroundConfig:
     synonyms: Optional[Path] = None  # default: the packaged label_synonyms.yaml
     open_labels: bool = False  # keep labels the prompt did not ask for (default: drop and count them)
     truncated: str = "keep"  # texts whose output was cut (finish_reason "length"): "keep" the complete mentions or "drop" the text
+    drop_empty: bool = False  # leave out (and count) texts with no grounded entity: for annotators whose silence means "not found", not "none there" (patterns)
     progress: bool = True
 
     def report_path(self) -> Path:
@@ -75,6 +76,9 @@ def ground_file(config: GroundConfig) -> Dict:
                 allowed = {normaliser(label) for label in record["labels"]}
             result = ground_mentions(record["text"], parsed.mentions, normaliser, config.grounding, allowed)
             mentions.update(result.counts)
+            if config.drop_empty and not result.entities:
+                texts["dropped_empty"] += 1
+                continue
             label_distribution.update(entity["label"] for entity in result.entities)
             label_mapping.update({f"{raw} -> {canonical}": n for (raw, canonical), n in result.labels_seen.items()})
             example = {
@@ -100,7 +104,7 @@ def ground_file(config: GroundConfig) -> Dict:
         "label_mapping": dict(label_mapping.most_common()),
         "config": {"occurrences": config.grounding.occurrences, "unaligned": config.grounding.unaligned,
                    "normalised_match": config.grounding.normalised_match, "open_labels": config.open_labels,
-                   "truncated": config.truncated, "label_table": normaliser.version},
+                   "truncated": config.truncated, "drop_empty": config.drop_empty, "label_table": normaliser.version},
     }
     write_json_atomic(config.report_path(), report)
     return report

@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
@@ -41,6 +42,10 @@ DEFAULT_THRESHOLD = 0.5
 # CPU Space should not spend minutes on one request.
 DEFAULT_MAX_CHARACTERS = 100_000
 MAX_LABELS = 25  # the models' max_types
+# JSON downloads: gradio copies each returned file into its own cache, so only the latest few are
+# kept here; gradio deletes its copies older than CACHE_MAX_AGE_S (checked every CACHE_SWEEP_S).
+KEPT_DOWNLOADS = 16
+CACHE_SWEEP_S, CACHE_MAX_AGE_S = 600, 3600
 
 # Entity-type presets (natural-language labels, as the models were trained with).
 PRESETS: Dict[str, List[str]] = {
@@ -180,19 +185,38 @@ def table_rows(entities: List[Dict]) -> List[List]:
     return [[e["start"], e["end"], e["text"], e["label"], round(float(e["score"]), 4)] for e in entities]
 
 
-def write_json(result: Dict, folder: Path) -> str:
-    folder.mkdir(parents=True, exist_ok=True)
-    descriptor, path = tempfile.mkstemp(prefix="entities-", suffix=".json", dir=folder)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        json.dump(result, handle, ensure_ascii=False, indent=1)
-    return path
+class DownloadFiles:
+    """The JSON files offered for download: a private temporary folder (removed when the process
+    ends) holding only the ``keep`` latest files, so a long-running Space does not fill its disk."""
+
+    def __init__(self, keep: int = KEPT_DOWNLOADS):
+        if keep < 1:
+            raise ValueError(f"keep must be >= 1, got {keep}")
+        self.keep = keep
+        self._folder = tempfile.TemporaryDirectory(prefix="gliner_biomed_space_")
+        self._written: deque = deque()
+        self._lock = threading.Lock()
+
+    @property
+    def folder(self) -> Path:
+        return Path(self._folder.name)
+
+    def write_json(self, result: Dict) -> str:
+        descriptor, path = tempfile.mkstemp(prefix="entities-", suffix=".json", dir=self.folder)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            json.dump(result, handle, ensure_ascii=False, indent=1)
+        with self._lock:
+            self._written.append(path)
+            while len(self._written) > self.keep:
+                Path(self._written.popleft()).unlink(missing_ok=True)
+        return path
 
 
 @dataclass
 class Predictor:
     registry: ModelRegistry
     max_characters: int = DEFAULT_MAX_CHARACTERS
-    download_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="gliner_biomed_space_")))
+    downloads: DownloadFiles = field(default_factory=DownloadFiles)
 
     def predict(self, text, label_chips, threshold, nested, multi_label, model_name) -> Tuple[Dict, List[List], str, str]:
         """(highlighted text, mention rows, JSON file path, status line). Any failure becomes a
@@ -224,13 +248,13 @@ class Predictor:
         }
         words = len(text.split())
         status = f"{len(entities)} entities · {words:,} words · {len(labels)} types · predicted in {seconds:.2f} s on {model_name}"
-        return highlighted(text, entities), table_rows(entities), write_json(result, self.download_dir), status
+        return highlighted(text, entities), table_rows(entities), self.downloads.write_json(result), status
 
 
 # --------------------------------------------------------------------------------------- UI
 def build_demo(registry: ModelRegistry, examples: Sequence[Dict] = (), max_characters: int = DEFAULT_MAX_CHARACTERS) -> gr.Blocks:
     predictor = Predictor(registry, max_characters)
-    with gr.Blocks(title="GLiNER-biomed") as demo:
+    with gr.Blocks(title="GLiNER-biomed", delete_cache=(CACHE_SWEEP_S, CACHE_MAX_AGE_S)) as demo:
         gr.Markdown(
             "# GLiNER-biomed: open biomedical NER\n"
             "Type any entity types (natural language) and find their mentions in a biomedical text. "
@@ -280,8 +304,10 @@ def launch_kwargs() -> Dict:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description="GLiNER-biomed demo", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--model", action="append", default=[], help="model folder or Hub repo id (repeat for a choice; default: space_config.json, else the embedded default model)")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 to expose it)")
-    parser.add_argument("--port", type=int, default=7860, help="port")
+    # None lets gradio's launch() read GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (its defaults:
+    # 127.0.0.1, 7860); a flag given here wins over them.
+    parser.add_argument("--host", default=None, help="address to listen on (0.0.0.0 to expose it); default: $GRADIO_SERVER_NAME, else 127.0.0.1")
+    parser.add_argument("--port", type=int, default=None, help="port; default: $GRADIO_SERVER_PORT, else 7860")
     parser.add_argument("--max-characters", type=int, default=DEFAULT_MAX_CHARACTERS, help="longest text accepted")
     args = parser.parse_args(argv)
     try:
@@ -296,6 +322,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    if os.environ.get("SYSTEM") == "spaces":  # on Hugging Face Spaces: listen where the Space expects
-        sys.exit(main(["--host", "0.0.0.0"] + sys.argv[1:]))
+    if os.environ.get("SYSTEM") == "spaces":  # on Hugging Face Spaces: listen where the Space expects, unless it says otherwise
+        os.environ.setdefault("GRADIO_SERVER_NAME", "0.0.0.0")
     sys.exit(main())

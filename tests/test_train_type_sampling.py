@@ -1,0 +1,263 @@
+"""Training that learns meanings: prompts phrased from the type vocabulary on real examples of
+several corpora, never a conflicting negative, mixed-corpus batches, determinism and resume."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter, defaultdict
+
+import pytest
+import torch
+
+from test_train_support import run_cli, tiny_encoder, tiny_train_config  # noqa: F401  (fixture)
+
+CORPORA = ["tmvar3", "ncbi-disease", "bionlp13pc", "bionlp13cg", "gnormplus", "bionlp11id"]
+pytestmark = pytest.mark.corpus(*CORPORA)
+
+
+@pytest.fixture(scope="module")
+def sources():
+    from gliner_biomed.trainers.data import load_sources
+
+    return load_sources([f"{corpus}:train#150" for corpus in CORPORA], "sentence", 128, seed=3, source_types=True)
+
+
+@pytest.fixture(scope="module")
+def vocabulary():
+    from gliner_biomed.dataset_builders import load_type_vocabulary
+
+    return load_type_vocabulary()
+
+
+def sampler(**options):
+    from gliner_biomed.trainers.type_sampling import TypeSampling, VocabularyPromptSampler
+
+    return VocabularyPromptSampler(TypeSampling(**options))
+
+
+def test_sources_carry_the_corpora_own_type_names(sources):
+    from gliner_biomed.dataset_builders import load_label_map
+
+    for spec, examples in sources:
+        kept = {t for t, label in load_label_map(spec.corpus).items() if label is not None}
+        seen = {label for example in examples for _, _, label in example["ner"]}
+        assert seen and seen <= kept, spec.corpus
+        assert all(example["corpus"] == spec.corpus for example in examples)
+
+
+def test_no_prompt_ever_holds_a_conflicting_negative(sources, vocabulary):
+    """Property over many seeded draws: every asked label is a training phrasing allowed by the
+    corpus's policy; it labels exactly the gold mentions whose type it covers; where it labels
+    none of a gold type's mentions it is not in that type's conflict table (unless the corpus
+    itself tells the two apart: both are its own, meaning-classed types)."""
+    draw = sampler(drop_type_prob=0.3, vocabulary_negatives=6)
+    checked = Counter()
+    for seed in range(40):
+        rng = random.Random(seed)
+        batch = [random.Random(seed * 7 + i).choice(examples) for i, (_, examples) in enumerate(sources)]
+        rewritten, label_sets = draw(batch, rng)
+        for original, example, labels in zip(batch, rewritten, label_sets):
+            corpus = original["corpus"]
+            policy = vocabulary.policy(corpus)
+            own = {vocabulary.group_of_source(corpus, t) for t in _source_types(corpus)}
+            askable = set(policy.exhaustive)
+            golds = {label for _, _, label in original["ner"]}
+            assert len(labels) == len(set(labels))
+            for label in labels:
+                group = vocabulary.group_of(label)
+                assert vocabulary.contains_phrase(label), label  # never a held-out phrasing
+                assert group in askable or askable & vocabulary.ancestors(group), (corpus, label)
+                for gold in golds:
+                    gold_group = vocabulary.group_of_source(corpus, gold)
+                    covers = group == gold_group or group in vocabulary.ancestors(f"{corpus}:{gold}")
+                    marked = {(s, e) for s, e, l in example["ner"] if l == label}
+                    spans = {(s, e) for s, e, l in original["ner"] if l == gold}
+                    if covers:
+                        assert spans <= marked, (corpus, gold, label)
+                        checked["positive"] += 1
+                    else:
+                        assert not spans & marked, (corpus, gold, label)
+                        settled = group in own and gold_group in own and gold not in policy.role_types
+                        assert not related(vocabulary, group, gold_group) or settled, (corpus, gold, label)
+                        checked["negative"] += 1
+            # nothing invented: every rewritten mention is a gold mention under a covering label
+            for s, e, label in example["ner"]:
+                assert any(s == gs and e == ge and vocabulary.compatible(label, f"{corpus}:{g}") for gs, ge, g in original["ner"])
+    assert checked["positive"] > 100 and checked["negative"] > 300, checked
+
+
+def related(vocabulary, group, gold_group):
+    """The conflict table, from the file's own relations (independent of the sampler's judgement):
+    same group, ancestor, descendant or declared overlap."""
+    declared = {(g.name, o) for g in vocabulary.groups.values() for o in g.overlaps}
+    return (group == gold_group or group in vocabulary.ancestors(gold_group) or gold_group in vocabulary.ancestors(group)
+            or (group, gold_group) in declared or (gold_group, group) in declared)
+
+
+def _source_types(corpus):
+    from gliner_biomed.dataset_builders import load_label_map
+
+    return list(load_label_map(corpus))
+
+
+def test_ncbi_disease_never_takes_a_type_it_leaves_unannotated(sources):
+    draw = sampler(vocabulary_negatives=10)
+    [(_, examples)] = [(spec, examples) for spec, examples in sources if spec.corpus == "ncbi-disease"]
+    asked = set()
+    for seed, example in enumerate(examples):
+        asked.update(draw([example], random.Random(seed))[1][0])
+    from gliner_biomed.dataset_builders import load_type_vocabulary
+
+    vocabulary = load_type_vocabulary()
+    groups = {vocabulary.group_of(label) for label in asked}
+    assert groups <= {"disease", "specific disease", "disease class", "cancer"}, groups
+    assert {"disease", "specific disease", "disease class"} <= groups
+
+
+def test_surface_forms_vary_and_fine_types_meet_coarse_names(sources, vocabulary):
+    draw = sampler(drop_type_prob=0.0, vocabulary_negatives=0)
+    phrasings = defaultdict(Counter)
+    for spec, examples in sources:
+        for seed, example in enumerate(examples[:120]):
+            rewritten, _ = draw([example], random.Random(seed))
+            for (_, _, gold), (_, _, label) in zip(example["ner"], rewritten[0]["ner"]):
+                phrasings[f"{spec.corpus}:{gold}"][label] += 1
+    assert len(phrasings["bionlp13pc:Simple_chemical"]) >= 4, phrasings["bionlp13pc:Simple_chemical"]
+    groups = {vocabulary.group_of(label) for label in phrasings["tmvar3:ProteinMutation"]}
+    assert groups == {"protein mutation", "sequence variant"}, groups  # fine and coarse names both used
+    assert not any(vocabulary.group_of(label) == "protein" for label in phrasings["bionlp13pc:Gene_or_gene_product"])
+
+    canonical = sampler(surface_form_sampling="canonical", drop_type_prob=0.0, vocabulary_negatives=0)
+    rewritten, labels = canonical([sources[0][1][0]], random.Random(0))
+    from gliner_biomed.dataset_builders import load_label_map
+
+    assert set(labels[0]) == {load_label_map("tmvar3")[g] for _, _, g in sources[0][1][0]["ner"]}
+
+
+def test_dropped_types_stay_unlabelled_and_prompts_are_capped(sources):
+    [(_, examples)] = [(spec, examples) for spec, examples in sources if spec.corpus == "bionlp13cg"]
+    rich = max(examples, key=lambda e: len({l for _, _, l in e["ner"]}))
+    rewritten, labels = sampler(drop_type_prob=0.9, vocabulary_negatives=0)([rich], random.Random(1))
+    assert 1 <= len(labels[0]) < len({l for _, _, l in rich["ner"]})
+    _, capped = sampler(max_types=3, vocabulary_negatives=20)([rich], random.Random(2))
+    assert len(capped[0]) == 3
+
+
+def test_mixed_batches_hold_several_corpora_and_replay_exactly(sources):
+    from gliner_biomed.trainers.data import BatchSchedule
+
+    mixed = BatchSchedule(sources, batch_size=8, seed=11, mixed=True)
+    drawn = [(n, b) for n, b in (next(it) for it in [mixed.batches()] for _ in range(12))]
+    corpora_per_batch = [len({e["corpus"] for e in b}) for _, b in drawn]
+    assert min(corpora_per_batch) >= 2 and max(corpora_per_batch) >= 4, corpora_per_batch
+    first = [(n, [e["id"] for e in b]) for n, b in drawn]
+    replay = BatchSchedule(sources, batch_size=8, seed=11, mixed=True).batches(start=7)
+    assert [(n, [e["id"] for e in b]) for n, b in (next(replay) for _ in range(5))] == first[7:]
+    single = BatchSchedule(sources, batch_size=8, seed=11)
+    assert all(len({e["corpus"] for e in b}) == 1 for _, b in (next(it) for it in [single.batches()] for _ in range(12)))
+
+
+def test_prompts_are_a_function_of_the_seed(sources):
+    batch = [examples[0] for _, examples in sources]
+    draw = sampler()
+    assert draw(batch, random.Random("5/labels/3/0")) == draw(batch, random.Random("5/labels/3/0"))
+    assert len({tuple(map(tuple, draw(batch, random.Random(seed))[1])) for seed in range(8)}) > 1
+
+
+def test_bi_encoder_scores_a_type_only_where_the_example_may_be_asked_it(sources, tiny_encoder):
+    """A bi-encoder batch shares one label set; across mixed corpora, label_mask keeps each
+    example to the types its own policy allows (a BC2GM-style gene type is not scored on NCBI-disease)."""
+    from gliner_biomed.trainers.collator import LabelSampling, SpanCollator
+    from gliner_biomed.trainers.model_setup import ModelSpec, build_model
+
+    model = build_model(ModelSpec(encoder=str(tiny_encoder), labels_encoder=str(tiny_encoder), hidden_size=32, max_width=6))
+    draw = sampler(vocabulary_negatives=6)
+    collator = SpanCollator(model, LabelSampling(), type_sampler=draw)
+    batch = [examples[1] for _, examples in sources]
+    inputs = collator(batch, random.Random(4))
+    _, own_prompts = draw(batch, random.Random(4))
+    shared = list(dict.fromkeys(label for labels in own_prompts for label in labels))
+    assert inputs["label_mask"].shape == (len(batch), len(shared))
+    mask = inputs["label_mask"].tolist()
+    assert not all(all(row) for row in mask)  # mixed corpora: some type is not askable somewhere
+    assert inputs["span_labels"].sum() > 0
+    output = model(**inputs)
+    assert torch.isfinite(output.loss)
+
+
+def test_recipes_load_and_the_open_types_recipe_covers_its_corpora():
+    from pathlib import Path
+
+    from gliner_biomed.trainers.config import load_config
+    from gliner_biomed.trainers.data import SourceSpec
+    from gliner_biomed.trainers.type_sampling import VocabularyPromptSampler
+
+    configs = Path(__file__).resolve().parents[1] / "configs"
+    assert load_config(configs / "train_default.yaml", {"encoder": "enc"}).type_sampling() is None  # old behaviour kept
+    config = load_config(configs / "train_open_types.yaml", {"encoder": "enc"})
+    assert config.mixed_corpus_batches and config.embed_ent_token
+    draw = VocabularyPromptSampler(config.type_sampling())
+    corpora = [SourceSpec.parse(text).corpus for text in config.data]
+    assert all(draw.knows(corpus) for corpus in corpora)
+    draw.check_corpora(corpora)
+    assert not {"ncbi-disease", "biored", "chia"} & set(corpora)  # zero-shot and unseen-type corpora stay out
+
+
+def test_bad_type_options_are_errors(tiny_encoder, tmp_path):
+    with pytest.raises(ValueError, match="surface_form_sampling must be one of canonical, synonyms, hierarchy"):
+        tiny_train_config(tiny_encoder, tmp_path, type_vocabulary="default", surface_form_sampling="random")
+    with pytest.raises(ValueError, match=r"drop_type_prob must be in \[0, 1\)"):
+        tiny_train_config(tiny_encoder, tmp_path, type_vocabulary="default", drop_type_prob=1.0)
+    with pytest.raises(ValueError, match="mixed_corpus_batches needs type_vocabulary"):
+        tiny_train_config(tiny_encoder, tmp_path, mixed_corpus_batches=True)
+    completed = run_cli(["train", "--encoder", tiny_encoder, "--data", "tmvar3:train#5", "--type-vocabulary",
+                         tmp_path / "missing.yaml", "--output-dir", tmp_path / "run"])
+    assert completed.returncode == 2 and "missing.yaml does not exist" in completed.stderr, completed.stderr[-2000:]
+
+
+def test_tiny_training_over_mixed_real_examples(tiny_encoder, tmp_path):
+    """A few steps of the open-types recipe on a tiny model: mixed batches, vocabulary prompts,
+    whole-phrase types; the loss is finite and falls on a fixed batch."""
+    from gliner_biomed.trainers.loop import Trainer
+
+    config = tiny_train_config(tiny_encoder, tmp_path / "run", data=["tmvar3:train#24", "bionlp13pc:train#24", "ncbi-disease:train#24"],
+                               type_vocabulary="default", mixed_corpus_batches=True, embed_ent_token=True, max_steps=12,
+                               batch_size=4, lr_encoder=2e-3, lr_heads=2e-3, warmup_ratio=0.0, save_every=12)
+    trainer = Trainer(config)
+    examples = [e for _, source in trainer.schedule.sources for e in source[:3]]
+    model = trainer.unwrapped()
+
+    def fixed_loss():
+        model.eval()
+        with torch.no_grad():
+            loss = float(model(**trainer.collator(examples, random.Random(0))).loss)
+        model.train()
+        return loss
+
+    before = fixed_loss()
+    seen = set()
+    for number, batch in (next(it) for it in [trainer.schedule.batches()] for _ in range(12)):
+        seen.update(e["corpus"] for e in batch)
+    assert seen == {"tmvar3", "bionlp13pc", "ncbi-disease"}
+    result = trainer.train()
+    after = fixed_loss()
+    assert result["step"] == 12 and after == after and after < before, (before, after)
+    assert (tmp_path / "run" / "final" / "model.safetensors").is_file()
+
+
+@pytest.mark.slow
+def test_resume_with_vocabulary_and_mixed_batches_equals_uninterrupted_run(tiny_encoder, tmp_path):
+    from safetensors.torch import load_file
+
+    args = ["train", "--encoder", tiny_encoder, "--data", "tmvar3:train#30", "ncbi-disease:train@2#30", "bionlp13pc:train#30",
+            "--type-vocabulary", "default", "--mixed-corpus-batches", "--embed-ent-token", "true", "--max-steps", 5,
+            "--batch-size", 3, "--hidden-size", 32, "--max-width", 6, "--save-every", 2, "--log-every", 1,
+            "--threads", 1, "--seed", 5]
+    whole, broken = tmp_path / "whole", tmp_path / "broken"
+    assert run_cli(args + ["--output-dir", whole]).returncode == 0
+    killed = run_cli(args + ["--output-dir", broken], env_extra={"GLINER_BIOMED_TRAIN_KILL_AT_STEP": "3"})
+    assert killed.returncode != 0 and not (broken / "final").exists()
+    resumed = run_cli(args + ["--output-dir", broken, "--resume"])
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    expected, got = (load_file(str(folder / "final" / "model.safetensors")) for folder in (whole, broken))
+    assert all(torch.equal(expected[name], got[name]) for name in expected)

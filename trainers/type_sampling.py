@@ -1,0 +1,150 @@
+"""Label prompts drawn from the type vocabulary, so that training teaches meanings, not strings
+(issue 13; docs/open-types.md "Training with the vocabulary").
+
+Examples of a corpus the vocabulary has a policy for carry their corpus's own source types in
+``ner`` (``load_source(..., source_types=True)``). Per example:
+
+1. every gold type is asked under one phrasing, drawn from the phrasings of its group (and, with
+   ``hierarchy``, of an ancestor the corpus annotates exhaustively: ``sequence variant`` for a
+   tmVar ``ProteinMutation``);
+2. each gold type is dropped from the prompt with ``drop_type_prob`` (its mentions then stay
+   unlabelled, which is only right because every label still asked is judged to exclude them, or
+   covers them and labels them);
+3. up to ``vocabulary_negatives`` negative types are added from the whole vocabulary, each one
+   allowed by the corpus's negative policy and in conflict with none of the example's gold types;
+4. the prompt is shuffled and capped, and ``ner`` is rewritten into the prompt's phrasings: a gold
+   mention is labelled with EVERY asked label whose group covers its type (``mutation`` and
+   ``protein mutation`` both mark W486C), never with a label that merely might apply (such labels
+   are not asked: see ``TypeVocabulary.label_judgements``).
+
+Examples of corpora outside the vocabulary (the ``synthetic`` corpus, given examples) keep their
+labels and take their corpus's other types as negatives, as without a vocabulary."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+
+from gliner_biomed.dataset_builders import load_label_map
+from gliner_biomed.dataset_builders.type_vocabulary import DEFAULT_VOCABULARY, TypeVocabulary, load_type_vocabulary
+
+SURFACE_FORM_SAMPLING = ("canonical", "synonyms", "hierarchy")
+
+
+@dataclass
+class TypeSampling:
+    """How prompts are drawn from the vocabulary (TrainConfig's fields of the same names)."""
+
+    vocabulary: str = "default"  # the type vocabulary YAML ("default": the packaged one)
+    surface_form_sampling: str = "hierarchy"  # canonical (label-map label), synonyms (own group), hierarchy (+ exhaustive ancestors)
+    drop_type_prob: float = 0.1  # chance each gold type is left out of the prompt
+    vocabulary_negatives: int = 4  # up to this many negative types per example (drawn in [0, n])
+    shuffle: bool = True
+    max_types: int = 25
+
+    def __post_init__(self):
+        if self.surface_form_sampling not in SURFACE_FORM_SAMPLING:
+            raise ValueError(f"surface_form_sampling must be one of {', '.join(SURFACE_FORM_SAMPLING)}, got {self.surface_form_sampling!r}")
+        if not 0 <= self.drop_type_prob < 1:
+            raise ValueError(f"drop_type_prob must be in [0, 1), got {self.drop_type_prob}")
+        if self.vocabulary_negatives < 0:
+            raise ValueError(f"vocabulary_negatives must be >= 0, got {self.vocabulary_negatives}")
+        if self.max_types < 1:
+            raise ValueError(f"max_types must be >= 1, got {self.max_types}")
+
+    def load_vocabulary(self) -> TypeVocabulary:
+        return load_type_vocabulary(DEFAULT_VOCABULARY if self.vocabulary == "default" else self.vocabulary)
+
+
+class VocabularyPromptSampler:
+    """Draws each example's prompt and rewrites its ``ner`` into the prompt's phrasings (see module doc)."""
+
+    def __init__(self, sampling: TypeSampling, vocabulary: Optional[TypeVocabulary] = None):
+        self.sampling = sampling
+        self.vocabulary = vocabulary or sampling.load_vocabulary()
+        self._canonical: Dict[str, Dict[str, Optional[str]]] = {}
+
+    def knows(self, corpus: Optional[str]) -> bool:
+        return corpus in self.vocabulary.policies
+
+    def check_corpora(self, corpora: Sequence[str]) -> None:
+        """Every source type of these corpora (those the vocabulary has a policy for) is covered."""
+        self.vocabulary.check_label_maps([c for c in dict.fromkeys(corpora) if self.knows(c)])
+
+    def __call__(self, examples: Sequence[Mapping], rng: random.Random) -> Tuple[List[Dict], List[List[str]]]:
+        """(examples with ``ner`` in prompt phrasings, one prompt per example)."""
+        out_examples, label_sets = [], []
+        for example in examples:
+            if self.knows(example.get("corpus")):
+                labels, ner = self._vocabulary_prompt(example, rng)
+            else:
+                labels, ner = self._plain_prompt(example, rng), [list(entity) for entity in example["ner"]]
+            out_examples.append({**example, "ner": ner})
+            label_sets.append(labels)
+        return out_examples, label_sets
+
+    # -- one example ---------------------------------------------------------------------------
+    def _vocabulary_prompt(self, example: Mapping, rng: random.Random) -> Tuple[List[str], List[List]]:
+        corpus = example["corpus"]
+        golds = list(dict.fromkeys(label for _, _, label in example["ner"]))
+        judged = self.vocabulary.label_judgements(corpus, golds)
+        asked: Dict[str, str] = {}  # phrasing -> group
+        for gold in golds:
+            if rng.random() < self.sampling.drop_type_prob:
+                continue
+            group = self._positive_group(corpus, gold, judged, rng)
+            phrase = self._phrase(corpus, gold, group, rng)
+            asked.setdefault(phrase, group)
+        negatives = [group for group, covered in judged.items() if not covered and group not in asked.values()]
+        count = rng.randint(0, self.sampling.vocabulary_negatives) if self.sampling.vocabulary_negatives else 0
+        for group in rng.sample(negatives, min(count, len(negatives))):
+            asked.setdefault(self._negative_phrase(group, rng), group)
+        if not asked:  # every type dropped and no negative allowed: keep one gold type rather than an empty prompt
+            gold = golds[0] if golds else None
+            if gold is None:
+                return [], []
+            group = self._positive_group(corpus, gold, judged, rng)
+            asked[self._phrase(corpus, gold, group, rng)] = group
+        labels = list(asked)
+        if self.sampling.shuffle:
+            rng.shuffle(labels)
+        labels = labels[: self.sampling.max_types]
+        ner = [[start, end, phrase] for start, end, gold in example["ner"] for phrase in labels if gold in judged[asked[phrase]]]
+        return labels, ner
+
+    def _positive_group(self, corpus: str, gold: str, judged: Mapping[str, frozenset], rng: random.Random) -> str:
+        """The group a gold type is asked under: its own, or (hierarchy) an exhaustive ancestor;
+        only groups that are unambiguous for every gold type of the example."""
+        own = self.vocabulary.group_of_source(corpus, gold)
+        covering = [group for group, covered in judged.items() if gold in covered]
+        mode = self.sampling.surface_form_sampling
+        if mode == "canonical":
+            return self.vocabulary.group_of(self._canonical_label(corpus, gold))
+        if mode == "synonyms" and own in covering:
+            return own
+        if not covering:  # cannot happen for a checked vocabulary: the canonical label's group covers it
+            raise ValueError(f"type vocabulary {self.vocabulary.source}: no group may name {corpus}:{gold} in an example "
+                             f"with types {sorted(judged)}")
+        return rng.choice(covering)
+
+    def _phrase(self, corpus: str, gold: str, group: str, rng: random.Random) -> str:
+        if self.sampling.surface_form_sampling == "canonical":
+            return self._canonical_label(corpus, gold)
+        return rng.choice(self.vocabulary.surface_forms(group))
+
+    def _negative_phrase(self, group: str, rng: random.Random) -> str:
+        forms = self.vocabulary.surface_forms(group)
+        return forms[0] if self.sampling.surface_form_sampling == "canonical" else rng.choice(forms)
+
+    def _canonical_label(self, corpus: str, gold: str) -> str:
+        if corpus not in self._canonical:
+            self._canonical[corpus] = load_label_map(corpus)
+        return self._canonical[corpus][gold]
+
+    def _plain_prompt(self, example: Mapping, rng: random.Random) -> List[str]:
+        own = list(dict.fromkeys(label for _, _, label in example["ner"]))
+        labels = own + [t for t in example.get("corpus_types", ()) if t not in own]
+        if self.sampling.shuffle:
+            rng.shuffle(labels)
+        return labels[: self.sampling.max_types]
