@@ -12,7 +12,7 @@ import argparse
 import importlib
 import os
 import sys
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 from .errors import EXIT_BAD_INPUT, BadInputError, describe, exit_code_of, first_not_utf8
 from .log import DEFAULT_VERBOSITY, LEVELS, VERBOSITY_ENV, set_verbosity, verbosity_from_env
@@ -82,7 +82,9 @@ def _debug_wanted(argv: List[str]) -> bool:
     return "--debug" in argv or os.environ.get(DEBUG_ENV, "").strip().lower() not in ("", "0", "false", "no")
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: Optional[List[str]] = None, build: Callable[[], argparse.ArgumentParser] = build_parser) -> int:
+    """Runs one command; ``build`` makes the parser (a command group's own entry point passes
+    a parser of its commands only, and gets the same error reporting)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     command = next((argument for argument in argv if not argument.startswith("-")), None)
     prefix = f"gliner-biomed {command}" if command else "gliner-biomed"
@@ -90,11 +92,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         check_arguments_are_utf8(argv)
         set_verbosity(verbosity_from_env())
-        parser = build_parser()
-        args = parser.parse_args(argv)
+        args = build().parse_args(argv)
         prefix = f"gliner-biomed {args.command}"
-        debug = debug or args.debug
-        if args.verbosity:
+        debug = debug or getattr(args, "debug", False)
+        if getattr(args, "verbosity", None):
             set_verbosity(args.verbosity)
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

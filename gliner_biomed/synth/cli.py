@@ -303,12 +303,18 @@ def register(subparsers) -> None:
         command.set_defaults(func=_guarded(command.get_default("func")))
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    """``python -m gliner_biomed.synth.cli`` without loading the other command groups."""
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gliner-biomed", formatter_class=_FORMATTER)
     register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return int(args.func(args) or 0)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """``python -m gliner_biomed.synth.cli`` without loading the other command groups (errors
+    reported as by ``gliner-biomed``)."""
+    from ..cli import main as cli_main
+
+    return cli_main(argv, build=_parser)
 
 
 if __name__ == "__main__":
