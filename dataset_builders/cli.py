@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 from typing import List
 
+from ..errors import bad_input_from
+from ..publishing.upload import TOKEN_OPTION_HELP
 from .corpora import CORPORA, list_corpora
 from .pipeline import SYNTHETIC, BuildOptions, CorpusBuild, build_corpus
-from .records import CorpusFormatError
 
 _FORMATTER = argparse.ArgumentDefaultsHelpFormatter
 
@@ -108,10 +109,11 @@ def _run_build(args: argparse.Namespace) -> int:
 def _run_push(args: argparse.Namespace) -> int:
     # The upload of `gliner-biomed publish --dataset`, on the built folder in place: no staging
     # copy and no offline load_dataset check (publish does both; use it for that).
-    from ..publishing.staging import built_dataset
-    from ..publishing.upload import upload_staged
+    from ..publishing.staging import built_dataset, check_uploadable_in_place
+    from ..publishing.upload import upload_staged, warn_if_token_option
 
-    url = upload_staged(built_dataset(args.folder), args.repo, token=args.token, private=args.private,
+    warn_if_token_option(args.token)
+    url = upload_staged(check_uploadable_in_place(built_dataset(args.folder)), args.repo, token=args.token, private=args.private,
                         commit_message="Upload dataset built by gliner-biomed")
     print(f"uploaded {args.folder} to {args.repo}: {url}")
     return 0
@@ -121,14 +123,8 @@ def _guarded(handler):
     """Bad input ends with one clear line (file, line, what is wrong) and exit code 2."""
 
     def run(args: argparse.Namespace) -> int:
-        from ..publishing.upload import PublishError
-
-        try:
+        with bad_input_from(KeyError, ValueError):
             return handler(args)
-        except (CorpusFormatError, FileNotFoundError, FileExistsError, KeyError, ValueError, PublishError) as error:
-            message = error.args[0] if isinstance(error, KeyError) and error.args else error
-            print(f"error: {message}", file=sys.stderr)
-            return 2
 
     return run
 
@@ -164,6 +160,6 @@ def register(subparsers) -> None:
                                   "(which also stages a copy and loads it back offline first).", formatter_class=_FORMATTER)
     push.add_argument("folder")
     push.add_argument("--repo", required=True, help="org/name of the dataset repo")
-    push.add_argument("--token", default=None, help="Hub token (default: HF_TOKEN or the saved login)")
+    push.add_argument("--token", default=None, help=TOKEN_OPTION_HELP)
     push.add_argument("--private", action="store_true", help="create the repo as private")
     push.set_defaults(func=_guarded(_run_push))

@@ -8,15 +8,32 @@ that (label maps, sentence splitting, the GLiNER word view) is format-independen
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional, Tuple
+from pathlib import Path
+from typing import Iterator, Optional, Tuple, Union
+
+from ..errors import BadInputError
+from ..io_records import decode_utf8
 
 
-class CorpusFormatError(ValueError):
+class CorpusFormatError(BadInputError):
     """Bad input: always names the file and line (or document) it comes from."""
 
     def __init__(self, message: str, where: "Location"):
         self.where = where
         super().__init__(f"{where}: {message}")
+
+
+def text_lines(path: Union[str, Path]) -> Iterator[Tuple[int, str]]:
+    """(1-based number, line with its ending) of a UTF-8 corpus file; a byte that is not UTF-8
+    (a Latin-1 file, say) is an error naming the file and line. Lines end at "\n" only."""
+    with Path(path).open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            yield number, decode_utf8(raw, str(path), number)
+
+
+def read_utf8(path: Union[str, Path]) -> str:
+    """A whole UTF-8 file, every character kept ("\r\n" stays two); errors name file and line."""
+    return decode_utf8(Path(path).read_bytes(), str(path))
 
 
 @dataclass(frozen=True)

@@ -29,11 +29,14 @@ from .io_records import (
     TextRecord,
     count_input_records,
     iter_texts,
+    read_json_file,
     read_text_records,
     recover_appended_output,
     unique_ids,
     write_json_atomic,
 )
+from .options import check_threshold, setting_differences
+from .output_lock import exclusive_output
 from .sharding import IN_PROGRESS_SUFFIX, in_progress_path, list_shard_files, merge_outputs, shard_of, shard_path
 
 SETTINGS_SUFFIX = ".settings.json"
@@ -56,6 +59,12 @@ class PredictFileConfig:
     num_shards: int = 1
     shard_index: int = 0
     progress: bool = True
+
+    def __post_init__(self) -> None:
+        # checked before any file is created: a refused run leaves nothing that blocks the next
+        check_threshold(self.threshold)
+        if self.chunk_size < 1 or self.batch_size < 1:
+            raise InputError(f"--chunk-size ({self.chunk_size}) and --batch-size ({self.batch_size}) must be at least 1")
 
     def shard_output(self) -> Path:
         return shard_path(self.output, self.num_shards, self.shard_index)
@@ -94,11 +103,6 @@ def settings_path(shard_output: Path) -> Path:
     return shard_output.with_name(shard_output.name + SETTINGS_SUFFIX)
 
 
-def _differences(recorded: Dict[str, Any], wanted: Dict[str, Any]) -> List[str]:
-    return [f"{key}: {recorded.get(key)!r} there, {wanted.get(key)!r} here" for key in sorted(set(recorded) | set(wanted))
-            if recorded.get(key) != wanted.get(key)]
-
-
 def _prepare_output(config: PredictFileConfig) -> Path:
     """The in-progress file to append to, after checking that earlier output (if any) was made
     with the same settings."""
@@ -111,7 +115,7 @@ def _prepare_output(config: PredictFileConfig) -> Path:
     if earlier:
         if not recorded_at.is_file():
             raise InputError(f"{earlier[0]} exists but {recorded_at} does not: not written by this command; delete it or choose another --output")
-        differences = _differences(json.loads(recorded_at.read_text(encoding="utf-8")), config.settings())
+        differences = setting_differences(read_json_file(recorded_at), config.settings())
         if differences:
             raise InputError(f"{earlier[0]} was written with other settings ({'; '.join(differences)}); "
                              "delete it (and its .settings.json) or choose another --output")
@@ -151,9 +155,12 @@ def predict_file(model, config: PredictFileConfig) -> PredictStats:
     """Predict the documents of ``config.input`` that belong to this worker's shard and are not
     yet in its output; ``model`` has ``inference(texts, labels, batch_size, threshold, flat_ner,
     multi_label)``. Returns the counts; the finished shard file is ``config.shard_output()``."""
-    if config.chunk_size < 1 or config.batch_size < 1:
-        raise InputError(f"--chunk-size ({config.chunk_size}) and --batch-size ({config.batch_size}) must be at least 1")
     final = config.shard_output()
+    with exclusive_output(final, "--output"):
+        return _predict_unlocked(model, config, final)
+
+
+def _predict_unlocked(model, config: PredictFileConfig, final: Path) -> PredictStats:
     partial = _prepare_output(config)
     done = recover_appended_output(partial, config.id_field)
     stats = PredictStats(output=str(final))
@@ -223,9 +230,9 @@ def _shared_settings(shards: Sequence[Path]) -> Dict[str, Any]:
         recorded_at = settings_path(shard)
         if not recorded_at.is_file():
             raise InputError(f"{recorded_at} is missing: {shard} was not written by `gliner-biomed predict`")
-        settings = json.loads(recorded_at.read_text(encoding="utf-8"))
+        settings = read_json_file(recorded_at)
         if first is None:
             first = (shard, settings)
         elif settings != first[1]:
-            raise InputError(f"{shard} and {first[0]} were predicted with different settings: {'; '.join(_differences(first[1], settings))}")
+            raise InputError(f"{shard} and {first[0]} were predicted with different settings: {'; '.join(setting_differences(first[1], settings))}")
     return first[1]

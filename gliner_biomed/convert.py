@@ -17,6 +17,7 @@ from transformers import AutoConfig, AutoTokenizer, PretrainedConfig
 from .modeling import GLiNERConfig, model_class_for
 from .modeling.configuration_gliner import backbone_config_from_dict
 from .modeling.modeling_gliner_base import LABELS_TOKENIZER_FOLDER
+from .errors import BadInputError
 
 # Reference parameter-name prefixes -> ours.
 KEY_PREFIXES = (
@@ -40,7 +41,7 @@ UNSUPPORTED_OPTIONS = {
 }
 
 
-class ConversionError(ValueError):
+class ConversionError(BadInputError):
     """A checkpoint that cannot be converted, with the reason."""
 
 

@@ -6,17 +6,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, Optional, Set, Tuple, Union
 
 from .atomic_files import atomic_writer
+from .errors import BadInputError
 
 PathLike = Union[str, Path]
 TypeSpec = Union[type, Tuple[type, ...]]
 
 
-class InputError(ValueError):
+class InputError(BadInputError):
     """Bad input, with the file and line (or row) at fault in the message."""
 
 
@@ -31,6 +33,24 @@ class TextRecord:
 def text_id(text: str) -> str:
     """The id given to input records that have none: stable across runs, shards and workers."""
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def decode_utf8(data: bytes, name: str, first_line: int = 1) -> str:
+    """``data`` (which starts at line ``first_line`` of ``name``) as text; bytes that are not
+    UTF-8 are an error naming ``name`` and the line."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = first_line + data.count(b"\n", 0, error.start)
+        raise InputError(f"{name}:{line}: not UTF-8 ({error.reason} at byte {error.start}); convert it, e.g. with iconv -t UTF-8") from error
+
+
+def read_utf8_stdin() -> str:
+    """All of standard input as UTF-8 text (not the locale's encoding, and never lone surrogates
+    standing for undecodable bytes)."""
+    if hasattr(sys.stdin, "buffer"):
+        return decode_utf8(sys.stdin.buffer.read(), "<stdin>")
+    return sys.stdin.read()  # a stream that is text already (an embedding program's)
 
 
 def iter_json_lines(path: PathLike) -> Iterator[Tuple[str, int, Dict[str, Any]]]:
@@ -107,18 +127,40 @@ def read_text_records(path: PathLike, text_field: str = "text", id_field: str = 
         return
     if not path.is_file():
         raise InputError(f"{path}: input file not found")
-    import pyarrow.parquet as pq
-
-    parquet = pq.ParquetFile(path)
+    parquet = _open_parquet(path)
     names = parquet.schema_arrow.names
     if text_field not in names:
         raise InputError(f"{path}: no column {text_field!r} (columns: {names}); see --text-field")
     columns = None if keep_fields else [text_field] + ([id_field] if id_field in names else [])
     row = 0
-    for batch in parquet.iter_batches(columns=columns, batch_size=4096):
+    for batch in _parquet_batches(parquet, path, columns):
         for raw in batch.to_pylist():
             yield _text_record(raw, f"{path}:row {row}", text_field, id_field, keep_fields)
             row += 1
+
+
+def _open_parquet(path: Path):
+    import pyarrow
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(path)
+    except pyarrow.ArrowException as error:
+        raise InputError(f"{path}: not a readable Parquet file ({error})") from error
+
+
+def _parquet_batches(parquet, path: Path, columns) -> Iterator[Any]:
+    import pyarrow
+
+    batches = parquet.iter_batches(columns=columns, batch_size=4096)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except pyarrow.ArrowException as error:  # a damaged row group, found when read
+            raise InputError(f"{path}: not a readable Parquet file ({error})") from error
+        yield batch
 
 
 def unique_ids(records: Iterable[TextRecord]) -> Iterator[TextRecord]:
@@ -144,9 +186,7 @@ def count_input_records(path: PathLike) -> Optional[int]:
     if not path.is_file():
         return None
     if path.suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        return pq.ParquetFile(path).metadata.num_rows
+        return _open_parquet(path).metadata.num_rows
     lines, last = 0, b"\n"
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -185,7 +225,25 @@ def recover_appended_output(path: PathLike, id_field: str = "id") -> Set[str]:
     return ids
 
 
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def read_json_file(path: PathLike) -> Any:
+    """The value of a strict JSON file (no NaN / Infinity); an error names the file and line."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_bytes().decode("utf-8"), parse_constant=_refuse_constant)
+    except UnicodeDecodeError as error:
+        raise InputError(f"{path}: not UTF-8 ({error.reason} at byte {error.start})") from error
+    except json.JSONDecodeError as error:
+        raise InputError(f"{path}:{error.lineno}: not valid JSON ({error.msg})") from error
+    except ValueError as error:
+        raise InputError(f"{path}: not valid JSON ({error})") from error
+
+
 def write_json_atomic(path: PathLike, value: Any) -> None:
+    """Strict JSON (NaN or infinities are refused before anything is written)."""
+    text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, allow_nan=False) + "\n"
     with atomic_writer(path) as handle:
-        json.dump(value, handle, indent=2, ensure_ascii=False, sort_keys=True)
-        handle.write("\n")
+        handle.write(text)

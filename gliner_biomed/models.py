@@ -6,12 +6,14 @@ from pathlib import Path
 from typing import Optional
 
 from .modeling import GLiNERConfig, GLiNERPreTrainedModel, model_class_for
+from .errors import BadInputError
+from .model_folder_checks import check_model_folder, loader_errors_named, looks_like_a_path
 
 # The trained default model ships inside the package once it exists (see the training issue).
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "default_model"
 
 
-class ModelNotFoundError(FileNotFoundError):
+class ModelNotFoundError(BadInputError, FileNotFoundError):
     pass
 
 
@@ -34,10 +36,17 @@ def load_model(model: Optional[str] = None, device: str = "cpu", **hub_kwargs) -
     path = resolve_model_path(model)
     from .trainers.packaging import is_adapter_package, load_adapter_package
 
+    if not Path(path).exists():
+        if looks_like_a_path(path):
+            raise ModelNotFoundError(f"--model {path}: no such folder")
+    else:
+        check_model_folder(Path(path), needs_weights=not is_adapter_package(path))
     if is_adapter_package(path):
-        return load_adapter_package(path, merge=True, device=device)
+        with loader_errors_named(Path(path)):
+            return load_adapter_package(path, merge=True, device=device)
     if Path(path).exists() and not (Path(path) / "config.json").is_file():
         raise ModelNotFoundError(f"{path}: no config.json; is this a model folder written by `gliner-biomed convert`?")
-    config = GLiNERConfig.from_pretrained(path, **hub_kwargs)
-    loaded = model_class_for(config).from_pretrained(path, config=config, **hub_kwargs)
+    with loader_errors_named(Path(path)):
+        config = GLiNERConfig.from_pretrained(path, **hub_kwargs)
+        loaded = model_class_for(config).from_pretrained(path, config=config, **hub_kwargs)
     return loaded.to(device).eval()

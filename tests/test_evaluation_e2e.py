@@ -142,7 +142,7 @@ def test_repeated_run_reuses_predictions(run, model_dir):
         (["--suite", "no-such-suite"], "unknown suite 'no-such-suite'"),
         (["--suite", "smoke", "--sweep", "--threshold", "0.5"], "do not pass --threshold"),
         (["--suite", "smoke", "--sweep-thresholds", "0.2,x"], "--sweep-thresholds"),
-        (["--suite", "smoke", "--threshold", "1.5"], r"thresholds must be in \[0, 1\)"),
+        (["--suite", "smoke", "--threshold", "1.5"], r"threshold must be a number in \[0, 1\)"),
     ],
 )
 def test_bad_arguments_are_reported(extra, message, tmp_path, capsys):

@@ -11,6 +11,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from gliner_biomed.errors import BadInputError
 from test_train_support import run_cli, tiny_encoder, tiny_train_config  # noqa: F401  (fixture)
 
 
@@ -83,11 +84,15 @@ def test_resume_after_kill_equals_uninterrupted_run(tiny_encoder, tmp_path):
 def test_resume_refuses_mixed_runs(tiny_encoder, tmp_path):
     from gliner_biomed.trainers.loop import Trainer
 
-    with pytest.raises(FileNotFoundError, match="no complete checkpoint"):
+    with pytest.raises(BadInputError, match="no complete checkpoint"):
         Trainer(tiny_train_config(tiny_encoder, tmp_path / "empty", resume=True, max_steps=1)).train()
     Trainer(tiny_train_config(tiny_encoder, tmp_path / "once", max_steps=2)).train()
-    with pytest.raises(FileExistsError, match="--resume"):
+    with pytest.raises(BadInputError, match="--resume"):
         Trainer(tiny_train_config(tiny_encoder, tmp_path / "once", max_steps=2)).train()
+    # other settings than the checkpoint's: each difference named; a longer run is allowed
+    with pytest.raises(BadInputError, match=r"batch_size: 4 there, 2 here; lr_encoder: 0.001 there, 0.002 here; seed: 7 there, 8 here\)"):
+        Trainer(tiny_train_config(tiny_encoder, tmp_path / "once", resume=True, max_steps=3, seed=8, batch_size=2, lr_encoder=2e-3))
+    assert Trainer(tiny_train_config(tiny_encoder, tmp_path / "once", resume=True, max_steps=3)).train()["step"] == 3
 
 
 def test_bi_encoder_trains_and_saves(tiny_encoder, tmp_path):

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from ..output_lock import exclusive_output
 from .config import TrainConfig, add_config_arguments
 from .data import SourceSpec, corpus_types, few_shot_sample, load_source
 
@@ -142,9 +143,14 @@ def few_shot_curve(config: CurveConfig) -> Dict:
     """Strict micro-F1 on each corpus's test split (sub-sampled to eval_max_documents) after LoRA
     adaptation on K-shot samples of its train split; mean and standard deviation over seeds
     (K=0: the model as is, one run). Writes out/few_shot_curve.json and .png."""
+    out = Path(config.out)
+    with exclusive_output(out, "--out"):  # runs.jsonl is appended to: one run per folder
+        return _few_shot_curve_unlocked(config, out)
+
+
+def _few_shot_curve_unlocked(config: CurveConfig, out: Path) -> Dict:
     from tqdm.auto import tqdm
 
-    out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     runs_file = out / "runs.jsonl"
     done = {}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 
@@ -42,15 +41,12 @@ def register(subparsers) -> None:
 
 
 def run_train(args) -> int:
+    from ..errors import bad_input_from
     from .config import TrainConfig, config_from_args
     from .loop import Trainer
 
-    try:  # options and data are checked before any step: a mistake there is one line, exit code 2
+    with bad_input_from(ValueError, KeyError):  # options and data are checked before any step: a mistake there is one line, exit code 2
         trainer = Trainer(config_from_args(args, TrainConfig))
-    except (ValueError, KeyError, FileNotFoundError) as error:
-        message = error.args[0] if isinstance(error, KeyError) and error.args else error
-        print(f"gliner-biomed train: error: {message}", file=sys.stderr)
-        return 2
     result = trainer.train()
     print(json.dumps(result, indent=2, default=str))
     return 0

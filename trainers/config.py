@@ -5,12 +5,21 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import yaml
+
+from ..errors import BadInputError
+from ..options import check_threshold
+
+# Settings a resumed run may change: they decide how long it runs and what it writes, not what
+# it learns (the learning-rate schedule follows max_steps, which is what "train longer" means).
+RESUMABLE_CHANGES = ("resume", "max_steps", "output_dir", "threads", "tensorboard", "log_every", "eval_every",
+                     "save_every", "keep_checkpoints")
 
 
 @dataclass
@@ -101,6 +110,7 @@ class TrainConfig:
             raise ValueError("mixed_corpus_batches needs type_vocabulary: without it, in-batch negative types from other "
                              "corpora would mark unannotated mentions of those types as negatives")
         self.type_sampling()  # checks the vocabulary options
+        self._check_numbers()
 
     def type_sampling(self):
         """The TypeSampling of the vocabulary options, or None without type_vocabulary."""
@@ -110,6 +120,69 @@ class TrainConfig:
 
         return TypeSampling(str(self.type_vocabulary), self.surface_form_sampling, self.drop_type_prob,
                             self.vocabulary_negatives, self.shuffle_labels, self.max_types)
+
+    def _check_numbers(self) -> None:
+        # A negative learning rate trains "successfully" towards a loss of 1e19: refused up front.
+        for name in ("lr_encoder", "lr_heads"):
+            _check_number(name, getattr(self, name), low=0.0, low_open=True)
+        for name in ("weight_decay_encoder", "weight_decay_heads", "focal_gamma"):
+            _check_number(name, getattr(self, name), low=0.0)
+        for name in ("dropout", "lora_dropout"):
+            _check_number(name, getattr(self, name), low=0.0, high=1.0)
+        _check_number("focal_alpha", self.focal_alpha, high=1.0, high_closed=True)
+        _check_number("max_grad_norm", self.max_grad_norm)
+        for name in ("max_width", "max_len", "lora_r", "lora_alpha", "keep_checkpoints", "max_types"):
+            if getattr(self, name) < 1:
+                raise BadInputError(f"{_option(name)} must be >= 1, got {getattr(self, name)}")
+        for name in ("num_rnn_layers", "max_neg_type_ratio"):
+            if getattr(self, name) < 0:
+                raise BadInputError(f"{_option(name)} must be >= 0, got {getattr(self, name)}")
+        for name in ("hidden_size", "validation_max_documents", "threads"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise BadInputError(f"{_option(name)} must be >= 1 (or unset), got {getattr(self, name)}")
+        check_threshold(self.eval_threshold, _option("eval_threshold"))
+
+
+def _option(name: str) -> str:
+    """How the user wrote it: the flag, and the YAML key."""
+    return f"--{name.replace('_', '-')} ({name})"
+
+
+def _check_number(name: str, value: float, low: Optional[float] = None, high: Optional[float] = None,
+                  low_open: bool = False, high_closed: bool = False) -> None:
+    bad = not math.isfinite(value)
+    bad = bad or (low is not None and (value <= low if low_open else value < low))
+    bad = bad or (high is not None and (value > high if high_closed else value >= high))
+    if bad:
+        lower = "" if low is None else ("> " if low_open else ">= ") + f"{low:g}"
+        upper = "" if high is None else ("<= " if high_closed else "< ") + f"{high:g}"
+        wanted = " and ".join(part for part in (lower, upper) if part) or "finite"
+        raise BadInputError(f"{_option(name)} must be a finite number {wanted}, got {value!r}")
+
+
+def _coerce(name: str, value: Any, hint, where: str) -> Any:
+    """``value`` of option ``name`` from a YAML file, checked against the field's type. YAML 1.1
+    reads ``1e-5`` (no dot) as a string: a number written so is taken as the number."""
+    scalar, is_list, optional = _field_type(hint)
+    if value is None:
+        if optional:
+            return None
+        raise BadInputError(f"{where}: {name} must not be empty")
+    if is_list:
+        values = value if isinstance(value, list) else None
+        if values is None or not all(isinstance(item, scalar) for item in values):
+            raise BadInputError(f"{where}: {name} must be a list of {scalar.__name__}, got {value!r}")
+        return values
+    if scalar is float and isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            pass
+    if scalar is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, scalar) or (isinstance(value, bool) and scalar is not bool):
+        raise BadInputError(f"{where}: {name} must be {scalar.__name__}, got {type(value).__name__} {value!r}")
+    return value
 
 
 def _field_type(tp) -> tuple:
@@ -153,17 +226,28 @@ def load_config(path: Optional[Path], overrides: Dict[str, Any], config_class=Tr
     """Fields from the YAML file (if any), then the non-None overrides."""
     values: Dict[str, Any] = {}
     if path is not None:
-        with open(path, encoding="utf-8") as handle:
-            loaded = yaml.safe_load(handle) or {}
+        loaded = _read_yaml(Path(path))
         if not isinstance(loaded, dict):
-            raise ValueError(f"{path}: expected a mapping of training options, got {type(loaded).__name__}")
+            raise BadInputError(f"{path}: expected a mapping of training options, got {type(loaded).__name__}")
         known = {f.name for f in dataclasses.fields(config_class)}
         unknown = sorted(set(loaded) - known)
         if unknown:
-            raise ValueError(f"{path}: unknown option(s) {unknown}; known: {sorted(known)}")
-        values.update(loaded)
+            raise BadInputError(f"{path}: unknown option(s) {unknown}; known: {sorted(known)}")
+        hints = typing.get_type_hints(config_class)
+        values.update({name: _coerce(name, value, hints[name], str(path)) for name, value in loaded.items()})
     values.update({key: value for key, value in overrides.items() if value is not None})
     return config_class(**values)
+
+
+def _read_yaml(path: Path) -> Any:
+    from gliner_biomed.dataset_builders.records import read_utf8
+
+    try:
+        return yaml.safe_load(read_utf8(path)) or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise BadInputError(f"{where}: not valid YAML ({getattr(error, 'problem', None) or error})") from error
 
 
 def config_from_args(args: argparse.Namespace, config_class=TrainConfig):

@@ -28,8 +28,12 @@ from typing import Dict, List, Optional
 
 import torch
 
+from ..errors import BadInputError
+from ..io_records import read_json_file
+from ..options import setting_differences
+from ..output_lock import exclusive_output
 from .collator import LabelSampling, SpanCollator
-from .config import TrainConfig
+from .config import RESUMABLE_CHANGES, TrainConfig
 from .data import BatchSchedule, SourceSpec, load_sources
 from .model_setup import LoraSpec, ModelSpec, add_lora, build_model, trainable_parameter_count
 from .packaging import save_model_folder
@@ -145,6 +149,8 @@ class Trainer:
         if config.threads:
             torch.set_num_threads(config.threads)
         self.output_dir = Path(config.output_dir)
+        if write_outputs:
+            self.checkpoint_to_resume()  # before the model and data are loaded: a refusal costs nothing
         if config.tensorboard and not (importlib.util.find_spec("tensorboard") or importlib.util.find_spec("tensorboardX")):
             raise ValueError("--tensorboard needs the tensorboard package (pip install tensorboard); the CSV log is always written")
         self.accelerator = Accelerator(mixed_precision=resolve_mixed_precision(config.mixed_precision),
@@ -202,6 +208,30 @@ class Trainer:
             for old in done[: -self.config.keep_checkpoints]:
                 shutil.rmtree(old, ignore_errors=True)
 
+    def checkpoint_to_resume(self) -> Optional[Path]:
+        """The checkpoint a --resume continues (None for a new run), after checking that the
+        output folder fits the request: no checkpoint to resume, checkpoints a new run would mix
+        with, or a checkpoint trained with other settings are refused in one line."""
+        checkpoint = latest_checkpoint(self.output_dir)
+        if not self.config.resume:
+            if checkpoint is not None:
+                raise BadInputError(f"{self.output_dir} already has checkpoints: pass --resume to continue, or another --output-dir")
+            return None
+        if checkpoint is None:
+            raise BadInputError(f"--resume: no complete checkpoint in {self.output_dir / CHECKPOINTS}; drop --resume to start this run")
+        self._check_same_settings(checkpoint)
+        return checkpoint
+
+    def _check_same_settings(self, checkpoint: Path) -> None:
+        """A resume continues the run the checkpoint comes from; with other settings the restored
+        optimizer and scheduler would win silently and the checkpoint would then record settings
+        that did not run."""
+        recorded = read_json_file(checkpoint / STATE_FILE).get("config", {})
+        differences = setting_differences(recorded, json.loads(json.dumps(asdict(self.config))), ignore=RESUMABLE_CHANGES)
+        if differences:
+            raise BadInputError(f"--resume: {checkpoint} was trained with other settings ({'; '.join(differences)}); "
+                                "resume with the same settings, or start a new --output-dir")
+
     def load_checkpoint(self, folder: Path) -> None:
         self.accelerator.load_state(str(folder))
         state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
@@ -226,18 +256,20 @@ class Trainer:
         return scores
 
     def train(self) -> Dict:
+        # one run per output folder: a second one would interleave checkpoints and log rows
+        owner = self.write_outputs and self.accelerator.is_main_process
+        with exclusive_output(self.output_dir, "--output-dir") if owner else contextlib.nullcontext():
+            return self._train()
+
+    def _train(self) -> Dict:
         config, accelerator = self.config, self.accelerator
         if self.write_outputs:
             self.output_dir.mkdir(parents=True, exist_ok=True)
         resumed_from = None
-        if config.resume:
-            checkpoint = latest_checkpoint(self.output_dir)
-            if checkpoint is None:
-                raise FileNotFoundError(f"--resume: no complete checkpoint in {self.output_dir / CHECKPOINTS}")
+        checkpoint = self.checkpoint_to_resume()  # checked again: the folder may have changed since __init__
+        if checkpoint is not None:
             self.load_checkpoint(checkpoint)
             resumed_from = str(checkpoint)
-        elif latest_checkpoint(self.output_dir) is not None:
-            raise FileExistsError(f"{self.output_dir} already has checkpoints: pass --resume to continue, or another --output-dir")
         log = None
         if accelerator.is_main_process and self.write_outputs:
             log = CsvLog(self.output_dir / LOG_FILE, self.step if resumed_from else None)

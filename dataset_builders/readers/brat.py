@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator, List, Optional, Tuple, Union
 
-from ..records import CorpusFormatError, Location, SourceDocument, SourceEntity
+from ..records import CorpusFormatError, Location, SourceDocument, SourceEntity, read_utf8, text_lines
 from ..report import IssueLog
 from .options import ReadOptions, checked_entity, fail
 
@@ -45,51 +45,49 @@ def read_brat_document(
         raise CorpusFormatError("text file missing for this annotation file", Location(str(ann_path)))
     if not ann_path.is_file():
         raise CorpusFormatError("annotation file missing for this text file", Location(str(txt_path)))
-    # newline="" keeps "\r\n" as two characters: brat offsets count every character of the file.
-    with txt_path.open(encoding="utf-8", newline="") as handle:
-        text = handle.read()
+    # read whole, "\r\n" kept as two characters: brat offsets count every character of the file.
+    text = read_utf8(txt_path)
     document_id = txt_path.stem
     entities: List[SourceEntity] = []
-    with ann_path.open(encoding="utf-8", newline="") as handle:
-        for line_number, raw_line in enumerate(handle, start=1):
-            line = raw_line.rstrip("\r\n")
-            where = Location(str(ann_path), line_number, document_id)
-            if not line.strip():
+    for line_number, raw_line in text_lines(ann_path):
+        line = raw_line.rstrip("\r\n")
+        where = Location(str(ann_path), line_number, document_id)
+        if not line.strip():
+            continue
+        if line.startswith(_NON_MENTION_PREFIXES):
+            continue
+        if not line.startswith("T"):
+            fail(options, log, where, f"unknown annotation line {line[:80]!r}")
+            continue
+        fields = line.split("\t")
+        if len(fields) != 3 or " " not in fields[1]:
+            fail(options, log, where, f"want 'T<id><TAB>Type START END<TAB>text', got {line[:80]!r}")
+            continue
+        entity_type, _, spec = fields[1].partition(" ")
+        fragments = _parse_fragments(spec)
+        if not fragments:
+            fail(options, log, where, f"bad offsets {spec!r} (want 'START END' or 'S1 E1;S2 E2')")
+            continue
+        if len(fragments) == 1:
+            (start, end), = fragments
+            entity = checked_entity(text, start, end, entity_type, fields[2], where, options, log)
+        else:
+            bad = [(s, e) for s, e in fragments if not 0 <= s < e <= len(text)]
+            in_text_order = sorted(fragments)
+            disjoint = all(in_text_order[i][1] <= in_text_order[i + 1][0] for i in range(len(fragments) - 1))
+            covered = " ".join(text[s:e] for s, e in fragments)
+            if bad or not disjoint:
+                fail(options, log, where, f"fragments {fragments} outside the text (length {len(text)}) or overlapping")
                 continue
-            if line.startswith(_NON_MENTION_PREFIXES):
+            if covered != fields[2]:
+                fail(options, log, where, f"mention {fields[2]!r} does not match fragment text {covered!r}")
                 continue
-            if not line.startswith("T"):
-                fail(options, log, where, f"unknown annotation line {line[:80]!r}")
-                continue
-            fields = line.split("\t")
-            if len(fields) != 3 or " " not in fields[1]:
-                fail(options, log, where, f"want 'T<id><TAB>Type START END<TAB>text', got {line[:80]!r}")
-                continue
-            entity_type, _, spec = fields[1].partition(" ")
-            fragments = _parse_fragments(spec)
-            if not fragments:
-                fail(options, log, where, f"bad offsets {spec!r} (want 'START END' or 'S1 E1;S2 E2')")
-                continue
-            if len(fragments) == 1:
-                (start, end), = fragments
-                entity = checked_entity(text, start, end, entity_type, fields[2], where, options, log)
-            else:
-                bad = [(s, e) for s, e in fragments if not 0 <= s < e <= len(text)]
-                in_text_order = sorted(fragments)
-                disjoint = all(in_text_order[i][1] <= in_text_order[i + 1][0] for i in range(len(fragments) - 1))
-                covered = " ".join(text[s:e] for s, e in fragments)
-                if bad or not disjoint:
-                    fail(options, log, where, f"fragments {fragments} outside the text (length {len(text)}) or overlapping")
-                    continue
-                if covered != fields[2]:
-                    fail(options, log, where, f"mention {fields[2]!r} does not match fragment text {covered!r}")
-                    continue
-                start, end = in_text_order[0][0], in_text_order[-1][1]
-                entity = checked_entity(text, start, end, entity_type, None, where, options, log, tuple(in_text_order))
-                listed = "" if in_text_order == fragments else " (listed out of text order)"
-                log.add("discontinuous_mention", where, f"{entity_type} fragments {fragments}{listed} = {covered!r}; kept as {start}-{end}")
-            if entity is not None:
-                entities.append(entity)
+            start, end = in_text_order[0][0], in_text_order[-1][1]
+            entity = checked_entity(text, start, end, entity_type, None, where, options, log, tuple(in_text_order))
+            listed = "" if in_text_order == fragments else " (listed out of text order)"
+            log.add("discontinuous_mention", where, f"{entity_type} fragments {fragments}{listed} = {covered!r}; kept as {start}-{end}")
+        if entity is not None:
+            entities.append(entity)
     return SourceDocument(document_id, text, tuple(entities), Location(str(txt_path), None, document_id))
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, List, Optional, Tuple, Union
 
-from ..records import Location, SourceDocument, SourceEntity
+from ..records import Location, SourceDocument, SourceEntity, text_lines
 from ..report import IssueLog
 from .options import ReadOptions, fail
 
@@ -123,38 +123,37 @@ def read_conll(
             sentences.append((text, chunks, tokens[0].line))
             tokens = []
 
-    with path.open(encoding="utf-8") as handle:
-        for line_number, raw_line in enumerate(handle, start=1):
-            line = raw_line.rstrip("\r\n")
-            if not line.strip():
-                close_sentence()
-                if not has_doc_markers:
-                    for sentence in sentences:
-                        yield make_document([sentence])
-                    sentences = []
-                continue
-            if line.startswith("-DOCSTART-"):
-                close_sentence()
-                if sentences:
-                    yield make_document(sentences)
-                    sentences = []
-                has_doc_markers = True
-                continue
-            columns = line.split("\t") if "\t" in line else line.split()
-            where = Location(str(path), line_number)
-            if len(columns) < 2 or not columns[0].strip():
-                fail(options, log, where, f"want 'token<TAB>tag', got {line[:80]!r}")
-                continue
-            token_text, tag = columns[0].strip(), columns[-1].strip()
-            if any(character.isspace() for character in token_text):
-                fail(options, log, where, f"token contains whitespace: {token_text!r}")
-                continue
-            match = _TAG.match(tag)
-            if not match:
-                fail(options, log, where, f"tag {tag!r} is not O or [BIESLU]-TYPE")
-                continue
-            prefix = match.group(1) or "O"
-            tokens.append(_Token(token_text, _PREFIX_ALIASES.get(prefix, prefix), match.group(2) or "", line_number))
+    for line_number, raw_line in text_lines(path):
+        line = raw_line.rstrip("\r\n")
+        if not line.strip():
+            close_sentence()
+            if not has_doc_markers:
+                for sentence in sentences:
+                    yield make_document([sentence])
+                sentences = []
+            continue
+        if line.startswith("-DOCSTART-"):
+            close_sentence()
+            if sentences:
+                yield make_document(sentences)
+                sentences = []
+            has_doc_markers = True
+            continue
+        columns = line.split("\t") if "\t" in line else line.split()
+        where = Location(str(path), line_number)
+        if len(columns) < 2 or not columns[0].strip():
+            fail(options, log, where, f"want 'token<TAB>tag', got {line[:80]!r}")
+            continue
+        token_text, tag = columns[0].strip(), columns[-1].strip()
+        if any(character.isspace() for character in token_text):
+            fail(options, log, where, f"token contains whitespace: {token_text!r}")
+            continue
+        match = _TAG.match(tag)
+        if not match:
+            fail(options, log, where, f"tag {tag!r} is not O or [BIESLU]-TYPE")
+            continue
+        prefix = match.group(1) or "O"
+        tokens.append(_Token(token_text, _PREFIX_ALIASES.get(prefix, prefix), match.group(2) or "", line_number))
     close_sentence()
     if sentences:
         if has_doc_markers:

@@ -12,7 +12,7 @@ from typing import Iterable, Iterator, List, Mapping, Optional, Union
 
 from ...atomic_files import atomic_writer
 
-from ..records import CorpusFormatError, Location, SourceDocument, SourceEntity
+from ..records import CorpusFormatError, Location, SourceDocument, SourceEntity, read_utf8, text_lines
 from ..report import IssueLog
 from .options import ReadOptions, fail
 
@@ -20,19 +20,17 @@ from .options import ReadOptions, fail
 def _records(path: Path) -> Iterator[tuple]:
     """(location, record) pairs; JSON lists are located by index, JSONL by line."""
     if path.suffix == ".jsonl":
-        with path.open(encoding="utf-8") as handle:
-            for line_number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                where = Location(str(path), line_number)
-                try:
-                    yield where, json.loads(line)
-                except json.JSONDecodeError as error:
-                    raise CorpusFormatError(f"invalid JSON ({error.msg}, column {error.colno}): truncated line?", where) from error
+        for line_number, line in text_lines(path):
+            if not line.strip():
+                continue
+            where = Location(str(path), line_number)
+            try:
+                yield where, json.loads(line)
+            except json.JSONDecodeError as error:
+                raise CorpusFormatError(f"invalid JSON ({error.msg}, column {error.colno}): truncated line?", where) from error
         return
     try:
-        with path.open(encoding="utf-8") as handle:
-            data = json.load(handle)
+        data = json.loads(read_utf8(path))
     except json.JSONDecodeError as error:
         raise CorpusFormatError(f"invalid JSON ({error.msg}, column {error.colno}): truncated file?", Location(str(path), error.lineno)) from error
     if not isinstance(data, list):

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
+from ..errors import BadInputError
+from ..log import get_logger
+
+logger = get_logger(__name__)
 
 DEFAULT_CORPORA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "corpora"
 
@@ -82,8 +85,7 @@ def run_bench(args: argparse.Namespace) -> int:
     from .runner import BenchConfig, run_benchmark
 
     if args.docs_per_corpus < 1 or args.repeats < 1:
-        print("gliner-biomed bench: error: --docs-per-corpus and --repeats must be >= 1", file=sys.stderr)
-        return 2
+        raise BadInputError("--docs-per-corpus and --repeats must be >= 1")
     config = BenchConfig(
         corpora_dir=args.corpora_dir, out_dir=args.out, docs_per_corpus=args.docs_per_corpus,
         label_counts=args.labels, batch_sizes=args.batch_sizes, repeats=args.repeats, threads=args.threads,
@@ -93,21 +95,15 @@ def run_bench(args: argparse.Namespace) -> int:
     for pair in args.pair:
         for folder in (pair.ours, pair.reference):
             if not folder.is_dir():
-                print(f"gliner-biomed bench: error: --pair {pair.name}: {folder} is not a folder", file=sys.stderr)
-                return 2
+                raise BadInputError(f"--pair {pair.name}: {folder} is not a folder")
     run_benchmark(args.pair, config)
-    print(f"wrote {args.out / 'bench_results.json'} and {args.out / 'bench_results.md'}", file=sys.stderr)
+    logger.info(f"wrote {args.out / 'bench_results.json'} and {args.out / 'bench_results.md'}")
     return 0
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from ..models import ModelNotFoundError
     from ..onnx import ExportOptions, export_onnx
 
-    try:
-        folder = export_onnx(args.model if args.model else None, args.out, ExportOptions(opset=args.opset, int8=args.int8))
-    except (ModelNotFoundError, FileExistsError, FileNotFoundError) as error:
-        print(f"gliner-biomed export-onnx: error: {error}", file=sys.stderr)
-        return 2
-    print(f"wrote {folder}", file=sys.stderr)
+    folder = export_onnx(args.model if args.model else None, args.out, ExportOptions(opset=args.opset, int8=args.int8))
+    logger.info(f"wrote {folder}")
     return 0

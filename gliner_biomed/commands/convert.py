@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from ..convert import ConversionError, ConversionOptions, convert_checkpoint
+from ..convert import ConversionOptions, convert_checkpoint
 
 
 def register(subparsers) -> None:
@@ -31,10 +30,6 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     options = ConversionOptions(args.encoder_config, args.labels_encoder_config, args.labels_tokenizer, args.fused_span_head)
-    try:
-        output = convert_checkpoint(args.source, args.output, options)
-    except ConversionError as error:
-        print(f"gliner-biomed convert: error: {error}", file=sys.stderr)
-        return 2
+    output = convert_checkpoint(args.source, args.output, options)
     print(f"wrote {output}")
     return 0

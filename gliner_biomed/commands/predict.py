@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
-from ..io_records import InputError
-from ..models import ModelNotFoundError, load_model, resolve_model_path
+from ..errors import bad_input_from
+from ..io_records import InputError, read_utf8_stdin
+from ..models import load_model, resolve_model_path
+from ..options import check_threshold
+from ..output_lock import exclusive_output
 
 _FORMATTER = argparse.ArgumentDefaultsHelpFormatter
 
@@ -68,49 +70,44 @@ def run(args: argparse.Namespace) -> int:
     from ..batch_predict import PredictFileConfig, predict_file
     from ..sharding import default_worker_device, resolve_shard
 
-    try:
+    with bad_input_from(ValueError):  # everything is checked before the model is loaded or a file created
         labels = parse_labels(args.labels)
+        check_threshold(args.threshold)
         if (args.input is None) == (args.text is None):
             raise ValueError("give either TEXT (or -) or --input FILE")
         if args.input is not None and args.output is None:
             raise ValueError("--input needs --output")
-        if args.input is not None:  # check the cheap things before loading the model
-            num_shards, shard_index = resolve_shard(args.num_shards, args.shard_index)
-            if not args.input.is_file():
-                raise InputError(f"{args.input}: input file not found")
-        device = default_worker_device() if args.device == "auto" else args.device
+    options = dict(threshold=args.threshold, flat_ner=not args.nested, multi_label=args.multi_label)
+    device = default_worker_device() if args.device == "auto" else args.device
+    if args.input is None:
+        text = read_utf8_stdin() if args.text == "-" else args.text
         model = load_model(args.model, device=device)
-        options = dict(threshold=args.threshold, flat_ner=not args.nested, multi_label=args.multi_label)
-        if args.input is None:
-            text = sys.stdin.read() if args.text == "-" else args.text
-            for entity in model.predict_entities(text, labels, **options):
-                print(json.dumps(entity, ensure_ascii=False))
-            return 0
-        model_name = resolve_model_path(args.model)
-        if Path(model_name).exists():
-            model_name = str(Path(model_name).resolve())
-        config = PredictFileConfig(
-            input=args.input, output=args.output, labels=tuple(labels), model=model_name, text_field=args.text_field,
-            id_field=args.id_field, output_field=args.output_field, batch_size=args.batch_size, chunk_size=args.chunk_size,
-            num_shards=num_shards, shard_index=shard_index, progress=not args.no_progress, **options,
-        )
+        for entity in model.predict_entities(text, labels, **options):
+            print(json.dumps(entity, ensure_ascii=False))
+        return 0
+    num_shards, shard_index = resolve_shard(args.num_shards, args.shard_index)
+    if not args.input.is_file():
+        raise InputError(f"{args.input}: input file not found")
+    model_name = resolve_model_path(args.model)
+    if Path(model_name).exists():
+        model_name = str(Path(model_name).resolve())
+    config = PredictFileConfig(
+        input=args.input, output=args.output, labels=tuple(labels), model=model_name, text_field=args.text_field,
+        id_field=args.id_field, output_field=args.output_field, batch_size=args.batch_size, chunk_size=args.chunk_size,
+        num_shards=num_shards, shard_index=shard_index, progress=not args.no_progress, **options,
+    )
+    with exclusive_output(config.shard_output(), "--output"):  # a second run is refused before its model loads
+        model = load_model(args.model, device=device)
         started = time.monotonic()
         stats = predict_file(model, config)
-        print(json.dumps({**stats.as_dict(), "device": device, "seconds": round(time.monotonic() - started, 1)}))
-        return 0
-    except (ValueError, ModelNotFoundError, FileNotFoundError) as error:
-        print(f"gliner-biomed predict: error: {error}", file=sys.stderr)
-        return 2
+    print(json.dumps({**stats.as_dict(), "device": device, "seconds": round(time.monotonic() - started, 1)}))
+    return 0
 
 
 def run_merge(args: argparse.Namespace) -> int:
     from ..batch_predict import merge_predictions
 
-    try:
-        counts = merge_predictions(args.shards_of, args.out, allow_missing_shards=args.allow_missing_shards,
-                                   input_order=not args.file_order)
-    except (ValueError, FileNotFoundError) as error:
-        print(f"gliner-biomed predict-merge: error: {error}", file=sys.stderr)
-        return 2
+    counts = merge_predictions(args.shards_of, args.out, allow_missing_shards=args.allow_missing_shards,
+                               input_order=not args.file_order)
     print(json.dumps({"output": str(args.out), **counts}))
     return 0

@@ -9,17 +9,21 @@ import hashlib
 import json
 import platform
 import subprocess
-import sys
 import time
 from importlib import metadata
 from pathlib import Path
 from typing import Dict, Optional
 
+from ..errors import bad_input_from
+from ..log import get_logger
+from ..output_lock import exclusive_output
 from .harness import DEFAULT_SWEEP_THRESHOLDS, EvaluationConfig, run_suite
 from .report import markdown_table, write_reports
-from .suites import SuiteError, list_suites, load_suite
+from .suites import list_suites, load_suite
 
 DEFAULT_THRESHOLD = EvaluationConfig.threshold
+
+logger = get_logger(__name__)
 VERSIONED_PACKAGES = ("gliner-biomed", "torch", "transformers", "datasets", "evaluate", "numpy")
 
 
@@ -95,7 +99,7 @@ def versions() -> Dict[str, Optional[str]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
+    with bad_input_from(ValueError, KeyError):
         if args.sweep and args.threshold is not None:
             raise ValueError("--sweep chooses the threshold on validation data; do not pass --threshold with it")
         config = EvaluationConfig(
@@ -112,14 +116,12 @@ def run(args: argparse.Namespace) -> int:
         )
         suite = load_suite(args.suite)
         out_dir = args.out if args.out is not None else Path("results") / suite.name
-        from gliner_biomed.models import ModelNotFoundError, load_model
+        from gliner_biomed.models import load_model
 
+    with exclusive_output(out_dir, "--out"):  # two runs would overwrite each other's reports
         started_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
         load_started = time.perf_counter()
-        try:
-            model = load_model(args.model, device=args.device)
-        except ModelNotFoundError as error:
-            raise ValueError(str(error)) from error
+        model = load_model(args.model, device=args.device)
         load_seconds = time.perf_counter() - load_started
         results = {
             "model": args.model,
@@ -131,9 +133,6 @@ def run(args: argparse.Namespace) -> int:
             "versions": versions(),
         }
         written = write_reports(results, out_dir)
-    except (ValueError, SuiteError, FileNotFoundError, KeyError) as error:
-        print(f"gliner-biomed evaluate: error: {error}", file=sys.stderr)
-        return 2
     print(markdown_table(results))
-    print("wrote " + ", ".join(str(path) for path in written), file=sys.stderr)
+    logger.info("wrote " + ", ".join(str(path) for path in written))
     return 0

@@ -18,6 +18,7 @@ from typing import Any, Dict, List, Mapping, Optional, Protocol, Sequence, Tuple
 import numpy as np
 from tqdm.auto import tqdm
 
+from ..options import check_threshold
 from .scoring import score_spans, spans_only
 from .suites import Suite, SuiteDataset
 
@@ -53,9 +54,9 @@ class EvaluationConfig:
 
     def __post_init__(self):
         self.sweep_thresholds = tuple(sorted(float(t) for t in self.sweep_thresholds))
-        for value in (self.threshold, *self.sweep_thresholds):
-            if not 0.0 <= value < 1.0:
-                raise ValueError(f"thresholds must be in [0, 1), got {value}")
+        check_threshold(self.threshold, "threshold")
+        for value in self.sweep_thresholds:
+            check_threshold(value, "sweep thresholds")
         if self.sweep and not self.sweep_thresholds:
             raise ValueError("a sweep needs at least one threshold")
         if self.batch_size < 1:

@@ -23,12 +23,13 @@ from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Tuple, Union
 
 import yaml
+from ..errors import BadInputError
 
 SUITES_DIR = Path(__file__).resolve().parents[1] / "suites"
 LEVELS = ("document", "sentence")
 
 
-class SuiteError(ValueError):
+class SuiteError(BadInputError):
     """A suite file that cannot be used; the message names the file and the dataset."""
 
 

@@ -10,9 +10,14 @@ import tempfile
 from pathlib import Path
 from typing import Dict, List
 
-from .staging import SPACE_NAME, StagingError, default_space_dir
+from ..errors import BadInputError, bad_input_from
+from ..log import get_logger
+from .staging import SPACE_NAME, default_space_dir
+from .upload import TOKEN_OPTION_HELP
 
 _FORMATTER = argparse.ArgumentDefaultsHelpFormatter
+
+logger = get_logger(__name__)
 
 
 def register(subparsers) -> None:
@@ -32,7 +37,7 @@ def register(subparsers) -> None:
     publish.add_argument("--repo", required=True, help="target repo id, org/name")
     publish.add_argument("--dry-run", action="store_true", help="stop after validation and list the staged files")
     publish.add_argument("--stage-dir", type=Path, default=None, help="where to stage (must not exist or be empty; default: a new temporary folder, kept)")
-    publish.add_argument("--token", default=None, help="Hub token (default: HF_TOKEN or the saved login)")
+    publish.add_argument("--token", default=None, help=TOKEN_OPTION_HELP)
     publish.add_argument("--private", action="store_true", help="create the repo as private")
     publish.add_argument("--commit-message", default=None, help="commit message (default: 'Upload KIND with gliner-biomed publish')")
     card = publish.add_argument_group("model card (--model)")
@@ -81,23 +86,21 @@ def _stage(args: argparse.Namespace, out: Path):
 
 
 def run_publish(args: argparse.Namespace) -> int:
-    from .model_card import CardError
-    from .upload import PublishError, upload_staged
-    from .validation import ValidationError
+    from .upload import upload_staged, warn_if_token_option
 
     if args.model is None and (args.results or args.few_shot_curve):
-        print("gliner-biomed publish: error: --results and --few-shot-curve go with --model", file=sys.stderr)
-        return 2
+        raise BadInputError("--results and --few-shot-curve go with --model")
+    warn_if_token_option(args.token)
     out = args.stage_dir or Path(tempfile.mkdtemp(prefix="gliner_biomed_publish_")) / args.repo.replace("/", "__")
-    try:
+    with bad_input_from(ValueError):
         staged = _stage(args, out)
         for note in staged.notes:
-            print(f"note: {note}", file=sys.stderr)
-        print(f"staged {staged.kind.name} repo {args.repo} in {staged.folder}", file=sys.stderr)
+            logger.warning(f"note: {note}")
+        logger.info(f"staged {staged.kind.name} repo {args.repo} in {staged.folder}")
         from .validation import validate
 
         summary = validate(staged)
-        print(f"validated: {summary}", file=sys.stderr)
+        logger.info(f"validated: {summary}")
         if args.dry_run:
             print(f"dry run: would upload {len(staged.files())} files to {staged.kind.repo_type} repo {args.repo}:")
             for path in staged.files():
@@ -106,9 +109,6 @@ def run_publish(args: argparse.Namespace) -> int:
         url = upload_staged(staged, args.repo, token=args.token, private=args.private, commit_message=args.commit_message)
         print(f"uploaded {len(staged.files())} files to {args.repo}: {url}")
         return 0
-    except (StagingError, CardError, ValidationError, PublishError, FileNotFoundError) as error:
-        print(f"gliner-biomed publish: error: {error}", file=sys.stderr)
-        return 2
 
 
 def load_space_app(folder: Path = None):

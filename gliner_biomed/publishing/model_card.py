@@ -14,6 +14,7 @@ from typing import Dict, List, Optional, Sequence
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from ..evaluation.report import markdown_table
+from ..errors import BadInputError
 from .local_state import hub_model_id
 
 TEMPLATE_PACKAGE = "gliner_biomed.model_cards"
@@ -32,7 +33,7 @@ MODEL_INDEX_METRICS = (
 )
 
 
-class CardError(ValueError):
+class CardError(BadInputError):
     """Input of the card that is missing or malformed (names the file)."""
 
 

@@ -6,24 +6,40 @@ holds exactly the files of the Hub repo: what `--dry-run` lists and what `upload
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import shutil
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..atomic_files import atomic_folder
+from ..errors import BadInputError
 from .local_state import find_local_state, scrub_model_folder
 from .model_card import ModelCardOptions, render_model_card
 
 SPACE_NAME = "gliner-biomed"
-# Never part of a repo: caches and editor/OS debris.
+# Never part of a repo, and not worth a word: caches and editor/OS debris.
 IGNORED_NAMES = {"__pycache__", ".cache", ".git", ".DS_Store", ".ipynb_checkpoints", "screenshot.png"}
+IGNORED_SUFFIXES = (".pyc", ".tmp")
+
+# What each repo kind is made of (shell patterns on the path inside the source folder; "*" also
+# crosses "/"). Anything else is left out and named in the notes: a source folder is often a
+# working folder with more in it than the repo should show.
+ALLOWED_FILES = {
+    "model": ("*.json", "*.safetensors", "*.py", "*.model", "*.txt", "*.md"),
+    "dataset": ("*.md", "*.parquet", "*.json", "*.yaml"),
+    "metric": ("*.py", "*.md", "*.txt"),
+    "space": ("*.py", "*.md", "*.txt", "*.json", "*.yaml", "*.css", "*.png", "*.jpg", "*.svg"),
+}
+# Secrets are refused even where a pattern above would take them (a credentials.json is JSON too).
+SECRET_NAMES = ("id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*", "*.pem", "*.key", "*.p12", "*.pfx", "*.keystore",
+                "*.jks", "token", "token.json", "*.token", "hf_token*", "*credentials*", "*secret*", "*.netrc", "*.pgpass", "*.htpasswd")
 
 
-class StagingError(ValueError):
+class StagingError(BadInputError):
     """The source folder is not what the repo kind needs (names the folder and the file)."""
 
 
@@ -62,8 +78,52 @@ def default_space_dir() -> Path:
     return Path(str(resources.files("gliner_biomed.spaces") / SPACE_NAME))
 
 
-def _ignore(_directory, names):
-    return [name for name in names if name in IGNORED_NAMES or name.endswith((".pyc", ".tmp"))]
+def select_files(source: Path, kind: str) -> Tuple[List[str], List[str]]:
+    """(files to stage, refusals) for ``source`` as a ``kind`` repo: paths relative to it. Never
+    staged, each named in a refusal: dotfiles and dot-folders (``.env``, ``.huggingface/token``),
+    secret-looking names (keys, tokens, credentials), anything reached through a symlink (it may
+    lead out of the folder), and files the repo kind is not made of."""
+    selected: List[str] = []
+    refused: List[str] = []
+    for directory, folders, files in os.walk(source, followlinks=False):
+        here = Path(directory)
+        for name in sorted(folders):
+            if name in IGNORED_NAMES:
+                folders.remove(name)
+            elif name.startswith(".") or (here / name).is_symlink():
+                refused.append(f"{(here / name).relative_to(source)}/ ({'symlink' if (here / name).is_symlink() else 'hidden folder'})")
+                folders.remove(name)
+        for name in sorted(files):
+            relative = (here / name).relative_to(source).as_posix()
+            reason = _refusal(here / name, relative, kind)
+            if reason == "ignored":
+                continue
+            if reason:
+                refused.append(f"{relative} ({reason})")
+            else:
+                selected.append(relative)
+    return selected, refused
+
+
+def _refusal(path: Path, relative: str, kind: str) -> Optional[str]:
+    name = path.name
+    if name in IGNORED_NAMES or name.endswith(IGNORED_SUFFIXES):
+        return "ignored"
+    if path.is_symlink():
+        return "symlink"
+    if name.startswith("."):
+        return "hidden file"
+    if any(fnmatch.fnmatch(name.lower(), pattern) for pattern in SECRET_NAMES):
+        return "looks like a key or credential"
+    if not path.is_file():
+        return "not a regular file"
+    if not any(fnmatch.fnmatch(relative, pattern) for pattern in ALLOWED_FILES[kind]):
+        return f"not part of a {kind} repo"
+    return None
+
+
+def _refusal_note(source: Path, refused: Sequence[str]) -> str:
+    return f"not staged from {source}: {'; '.join(refused)}"
 
 
 def _build_atomically(out: Path, fill: Callable[[Path], None]) -> Path:
@@ -76,15 +136,22 @@ def _build_atomically(out: Path, fill: Callable[[Path], None]) -> Path:
     return out
 
 
+def _copy_allowed(source: Path, target: Path, kind: str, notes: List[str]) -> None:
+    """The files of ``source`` that a ``kind`` repo is made of, copied into ``target``; what was
+    left out is added to ``notes`` (printed by `publish`)."""
+    selected, refused = select_files(source, kind)
+    for relative in selected:
+        (target / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source / relative, target / relative, follow_symlinks=False)
+    if refused:
+        notes.append(_refusal_note(source, refused))
+
+
 def refuse_local_state(folder: Path, shown_as: Path) -> None:
     """A repo must not carry this machine's paths or local-only flags (see local_state)."""
     findings = find_local_state(folder)
     if findings:
         raise StagingError(f"{shown_as}: local state in files of the repo:\n  " + "\n  ".join(findings))
-
-
-def _copy_tree(source: Path, target: Path) -> None:
-    shutil.copytree(source, target, ignore=_ignore, dirs_exist_ok=True)
 
 
 def _require(folder: Path, names: Sequence[str], hint: str) -> None:
@@ -108,6 +175,7 @@ def stage_model(source, out, card: ModelCardOptions) -> StagedRepo:
     if not adapter:
         _require(source, ["configuration_gliner.py"], "the folder lacks the modeling code; re-save it with `gliner-biomed convert`")
 
+    notes: List[str] = []
     scrubbed: List[str] = []
 
     def fill(folder: Path) -> None:
@@ -117,14 +185,14 @@ def stage_model(source, out, card: ModelCardOptions) -> StagedRepo:
                 os.replace(path, folder / path.name)
             (folder / "model").rmdir()
         else:
-            _copy_tree(source, folder)
+            _copy_allowed(source, folder, "model", notes)
         scrubbed.extend(scrub_model_folder(folder, card.base_encoder))
         rendered = render_model_card(folder, card, training_source=source)
         for name, path in rendered.extra_files.items():
             shutil.copyfile(path, folder / name)
         rendered.card.save(folder / "README.md")
 
-    staged = StagedRepo(REPO_KINDS["model"], _build_atomically(out, fill), source)
+    staged = StagedRepo(REPO_KINDS["model"], _build_atomically(out, fill), source, notes)
     if adapter:
         staged.notes.append(f"{source} is an adapter package: staged as a standalone model with the LoRA adapter merged")
     staged.notes.extend(scrubbed)
@@ -143,10 +211,26 @@ def built_dataset(source) -> StagedRepo:
     return StagedRepo(REPO_KINDS["dataset"], source, source)
 
 
+def check_uploadable_in_place(staged: StagedRepo) -> StagedRepo:
+    """A folder uploaded as it is (`datasets push`) must hold nothing that staging would leave
+    out: no secret, symlink or stray file is sent."""
+    _, refused = select_files(staged.folder, staged.kind.name)
+    if refused:
+        raise StagingError(f"{_refusal_note(staged.folder, refused)}; remove them, or stage a clean copy with "
+                           f"`gliner-biomed publish --{staged.kind.name} {staged.folder}`")
+    return staged
+
+
 def stage_dataset(source, out) -> StagedRepo:
     """A copy of a `gliner-biomed datasets build` folder (see built_dataset), without caches."""
     source = built_dataset(source).folder
-    return StagedRepo(REPO_KINDS["dataset"], _build_atomically(out, lambda folder: _copy_tree(source, folder)), source)
+    return _stage_copy("dataset", source, out)
+
+
+def _stage_copy(kind: str, source: Path, out) -> StagedRepo:
+    notes: List[str] = []
+    folder = _build_atomically(out, lambda folder: _copy_allowed(source, folder, kind, notes))
+    return StagedRepo(REPO_KINDS[kind], folder, source, notes)
 
 
 # ----------------------------------------------------------------------------------- metric
@@ -157,7 +241,7 @@ def stage_metric(source, out) -> StagedRepo:
     _require(source, ["README.md", "app.py", "requirements.txt"], "a metric Space needs its card, app.py and requirements.txt")
     if len(scripts) != 1:
         raise StagingError(f"{source}: expected one metric script beside app.py, found {scripts}")
-    return StagedRepo(REPO_KINDS["metric"], _build_atomically(out, lambda folder: _copy_tree(source, folder)), source)
+    return _stage_copy("metric", source, out)
 
 
 # ------------------------------------------------------------------------------------ space
@@ -179,8 +263,10 @@ def stage_space(source, out, model_repos: Dict[str, str], dataset_repos: Sequenc
 
         examples = corpus_examples()
 
+    notes: List[str] = []
+
     def fill(folder: Path) -> None:
-        _copy_tree(source, folder)
+        _copy_allowed(source, folder, "space", notes)
         for stale in ("space_config.json", "examples.json"):
             (folder / stale).unlink(missing_ok=True)
         card = RepoCard.load(folder / "README.md")
@@ -191,4 +277,4 @@ def stage_space(source, out, model_repos: Dict[str, str], dataset_repos: Sequenc
         (folder / "space_config.json").write_text(json.dumps({"models": model_repos}, indent=1) + "\n", encoding="utf-8")
         (folder / "examples.json").write_text(json.dumps(examples, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
-    return StagedRepo(REPO_KINDS["space"], _build_atomically(out, fill), source)
+    return StagedRepo(REPO_KINDS["space"], _build_atomically(out, fill), source, notes)

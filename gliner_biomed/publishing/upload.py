@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from typing import Optional
 
+from ..errors import BadInputError
+from ..log import get_logger
 from .staging import StagedRepo
 
+logger = get_logger(__name__)
 
-class PublishError(RuntimeError):
+TOKEN_OPTION_HELP = "deprecated: a token on the command line is seen by other users (ps, shell history); set HF_TOKEN or run `hf auth login` (default: those)"
+
+
+def warn_if_token_option(token: Optional[str]) -> None:
+    if token:
+        logger.warning("--token is deprecated: a token on the command line is seen by other users of this machine "
+                       "(ps, shell history); set HF_TOKEN or run `hf auth login` instead")
+
+
+class PublishError(BadInputError):
     """The upload could not be done (no token, Hub unreachable, refused); says what and where."""
 
 
@@ -21,7 +33,7 @@ def upload_staged(staged: StagedRepo, repo_id: str, token: Optional[str] = None,
     token = token or get_token()
     if not token:
         raise PublishError(
-            f"no Hugging Face token: set HF_TOKEN, run `hf auth login` or pass --token "
+            f"no Hugging Face token: set HF_TOKEN, run `hf auth login` or pass --token (deprecated) "
             f"(the staged {staged.kind.name} at {staged.folder} passed validation and was not uploaded)"
         )
     api = HfApi(token=token)

@@ -11,6 +11,7 @@ import tempfile
 import textwrap
 from typing import Dict
 
+from ..errors import BadInputError
 from .staging import StagedRepo
 
 VALIDATION_TIMEOUT_S = 600
@@ -94,7 +95,7 @@ print(json.dumps({"models": models, "examples": len(app.load_examples()), "endpo
 CHECKS = {"model": _MODEL_CHECK, "dataset": _DATASET_CHECK, "metric": _METRIC_CHECK, "space": _SPACE_CHECK}
 
 
-class ValidationError(RuntimeError):
+class ValidationError(BadInputError):
     """The staged folder does not load as its users would load it."""
 
 

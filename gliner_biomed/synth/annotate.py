@@ -9,7 +9,6 @@ retried by the next run): the run reports it and exits non-zero."""
 from __future__ import annotations
 
 import json
-import sys
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,7 +20,11 @@ from .cache import RequestCache, request_key
 from .client import BackendError, Completion
 from .prompts import DEFAULT_PROMPT, Messages, load_prompt
 from ..io_records import TextRecord, iter_texts, recover_appended_output
+from ..output_lock import exclusive_output
 from ..sharding import shard_of
+from ..log import get_logger
+
+logger = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,11 @@ def annotate(config: AnnotateConfig, backend) -> AnnotateStats:
     ``complete(messages)`` and ``complete_batch([messages, ...])``. A backend with
     ``reads_text`` (the patterns backend) takes no prompt and no label set: its one message is
     the text, and its records have open labels (``labels: []``, kept as found by `synth ground`)."""
+    with exclusive_output(config.out, "--out"):  # two runs would append the same texts twice
+        return _annotate_unlocked(config, backend)
+
+
+def _annotate_unlocked(config: AnnotateConfig, backend) -> AnnotateStats:
     if getattr(backend, "reads_text", False):
         prompt_version, labels = backend.model, ()
 
@@ -153,7 +161,7 @@ class _NoCache:
 
 def _fail(stats: AnnotateStats, record: TextRecord, error: Exception) -> None:
     stats.failed.append({"id": record.id, "where": record.where, "error": str(error)})
-    print(f"annotate: {record.where}: id {record.id!r} failed, will be retried by the next run: {error}", file=sys.stderr)
+    logger.warning(f"annotate: {record.where}: id {record.id!r} failed, will be retried by the next run: {error}")
 
 
 def _run_threaded(items, fresh, write, stats: AnnotateStats, concurrency: int) -> None:

@@ -10,7 +10,11 @@ import time
 from pathlib import Path
 from typing import List, Optional
 
+from ..errors import bad_input_from
 from ..io_records import InputError
+from ..log import get_logger
+
+logger = get_logger(__name__)
 
 _FORMATTER = argparse.ArgumentDefaultsHelpFormatter
 
@@ -117,7 +121,7 @@ def _run_annotate(args) -> int:
         summary["patterns"] = _report_patterns(config.out, backend.patterns)
     print(json.dumps(summary))
     if stats.failed:
-        print(f"synth annotate: {len(stats.failed)} texts failed (see above); run the same command again to retry them", file=sys.stderr)
+        logger.warning(f"synth annotate: {len(stats.failed)} texts failed (see above); run the same command again to retry them")
         return 1
     return 0
 
@@ -145,7 +149,7 @@ def _report_patterns(out: Path, patterns) -> dict:
     report = pattern_report(responses(), patterns)
     for name, counts in report.items():
         if counts["entities"] + counts["withheld"] == 0:
-            print(f"synth annotate: pattern {name!r} matched nothing in the {texts} texts of {out}", file=sys.stderr)
+            logger.warning(f"synth annotate: pattern {name!r} matched nothing in the {texts} texts of {out}")
     return report
 
 
@@ -284,11 +288,8 @@ def _run_corpus_texts(args) -> int:
 
 def _guarded(handler):
     def run(args) -> int:
-        try:
+        with bad_input_from(ValueError):
             return handler(args)
-        except (InputError, FileNotFoundError, ValueError) as error:
-            print(f"gliner-biomed synth {args.synth_command}: error: {error}", file=sys.stderr)
-            return 2
     return run
 
 
@@ -302,12 +303,18 @@ def register(subparsers) -> None:
         command.set_defaults(func=_guarded(command.get_default("func")))
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    """``python -m gliner_biomed.synth.cli`` without loading the other command groups."""
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gliner-biomed", formatter_class=_FORMATTER)
     register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return int(args.func(args) or 0)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """``python -m gliner_biomed.synth.cli`` without loading the other command groups (errors
+    reported as by ``gliner-biomed``)."""
+    from ..cli import main as cli_main
+
+    return cli_main(argv, build=_parser)
 
 
 if __name__ == "__main__":

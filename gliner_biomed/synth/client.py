@@ -19,11 +19,12 @@ from typing import Any, Dict, List, Optional
 import httpx
 
 from .prompts import Messages
+from ..errors import InternalError
 
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 
 
-class BackendError(RuntimeError):
+class BackendError(InternalError):
     """A request that failed for good (non-retryable status, or retries exhausted)."""
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Dict, Iterable, Mapping, Optional, Union
 
 import yaml
+from ..errors import BadInputError
 
 DEFAULT_SYNONYMS = "label_synonyms.yaml"
 
@@ -46,7 +47,7 @@ def normal_form(label: str) -> str:
     return " ".join(words)
 
 
-class LabelTableError(ValueError):
+class LabelTableError(BadInputError):
     """A label synonyms table that cannot be used, with the file at fault in the message."""
 
 

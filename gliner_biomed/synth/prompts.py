@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence
 
 import yaml
+from ..errors import BadInputError
 
 DEFAULT_PROMPT = "biomed_ner_v1"
 _PLACEHOLDER = re.compile(r"\{(labels_block|output_schema|text)\}")
@@ -20,7 +21,7 @@ _REQUIRED_KEYS = ("version", "default_labels", "label_guidance", "output_schema"
 Messages = List[Dict[str, str]]
 
 
-class PromptError(ValueError):
+class PromptError(BadInputError):
     """A prompt template that cannot be used, with the file at fault in the message."""
 
 
