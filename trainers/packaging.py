@@ -16,7 +16,7 @@ from safetensors.torch import load_file, save_file
 from gliner_biomed.atomic_files import atomic_folder
 from gliner_biomed.modeling import GLiNERConfig, GLiNERPreTrainedModel, model_class_for
 
-from .model_setup import has_lora, merge_lora, register_auto_classes
+from .model_setup import has_lora, merge_lora
 
 PACKAGE_FILE = "gliner_biomed_adapter.json"
 HEADS_FILE = "heads.safetensors"
@@ -118,7 +118,6 @@ def save_model_folder(model: GLiNERPreTrainedModel, out_dir, base: Optional[Dict
             package.update(extra or {})
             (tmp / PACKAGE_FILE).write_text(json.dumps(package, indent=2) + "\n", encoding="utf-8")
         else:
-            register_auto_classes(model)
             model.save_pretrained(str(tmp))
             if extra:
                 (tmp / "training_info.json").write_text(json.dumps(extra, indent=2) + "\n", encoding="utf-8")
@@ -136,7 +135,6 @@ def load_adapter_package(path, merge: bool = True, device: str = "cpu", trainabl
     if package.get("format") != PACKAGE_FORMAT:
         raise ValueError(f"{path / PACKAGE_FILE}: unsupported package format {package.get('format')!r}")
     config = GLiNERConfig.from_pretrained(path)
-    model = model_class_for(config)(config)
     if "base_model" in package:  # an adapter over a GLiNER model (e.g. few-shot adaptation)
         from gliner_biomed.models import load_model
 
@@ -149,8 +147,8 @@ def load_adapter_package(path, merge: bool = True, device: str = "cpu", trainabl
             # the added rows (prompt markers) are overwritten by the adapter's saved embeddings, so
             # transformers' mean-and-covariance initialisation would be work (and a warning) for nothing
             base.resize_token_embeddings(config.encoder_config.vocab_size, mean_resizing=False)
-    model.text_encoder = PeftModel.from_pretrained(base, str(path / ADAPTER_FOLDER), is_trainable=trainable)
-    model.set_per_text_attention(config.per_text_attention)  # the backbone was replaced after __init__
+    encoder = PeftModel.from_pretrained(base, str(path / ADAPTER_FOLDER), is_trainable=trainable)
+    model = model_class_for(config)(config, text_encoder=encoder)
     heads = load_file(str(path / HEADS_FILE))
     expected = set(head_state_dict(model))
     if set(heads) != expected:
