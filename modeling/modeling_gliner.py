@@ -459,6 +459,14 @@ class GLiNERPreTrainedModel(PreTrainedModel):
     # -- loading and saving ---------------------------------------------------------------
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path, *model_args, **kwargs):
+        config = kwargs.get("config")
+        if getattr(config, "model_type", None) == GLiNERConfig.model_type:
+            # Both architectures share GLiNERConfig, and AutoModel maps a config class to the
+            # first model class it loaded in this process: the config decides, not the mapping.
+            # (Compared by model_type: remote code can hold several copies of the class.)
+            architecture = GLiNERBiEncoderModel if config.is_bi_encoder else GLiNERUniEncoderModel
+            if cls is not architecture:
+                return architecture.from_pretrained(pretrained_model_name_or_path, *model_args, **kwargs)
         model = super().from_pretrained(pretrained_model_name_or_path, *model_args, **kwargs)
         hub_kwargs = {key: kwargs[key] for key in HUB_KWARGS if key in kwargs}
         model.load_tokenizers(pretrained_model_name_or_path, **hub_kwargs)

