@@ -136,7 +136,7 @@ ISOLATED_CLIENT = r"""
 import importlib.abc, json, sys
 class Block(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("gliner_biomed", "gliner", "peft"):
+        if name.split(".")[0] in ("gliner_biomed", "gliner"):
             raise ImportError(f"{name} must not be needed by the saved repository")
 sys.meta_path.insert(0, Block())
 from transformers import AutoModel, pipeline
