@@ -143,9 +143,11 @@ from transformers import AutoModel, pipeline
 folder, texts, labels, threshold = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]), float(sys.argv[4])
 model = AutoModel.from_pretrained(folder, trust_remote_code=True)
 ner = pipeline(model=folder, trust_remote_code=True)
+named = pipeline("token-classification", model=folder, trust_remote_code=True)
 print(json.dumps({"model": model.inference(texts, labels, threshold=threshold),
                   "pipeline": ner(texts, labels=labels, threshold=threshold),
-                  "single": ner(texts[0], labels=labels, threshold=threshold)}))
+                  "single": ner(texts[0], labels=labels, threshold=threshold),
+                  "named": named(texts[0], labels=labels, threshold=threshold)}))
 """
 
 CLEAN_VENVS = {"4.57.6": ".venv-tf4", "5.16.1": ".venv-tf5"}
@@ -206,7 +208,7 @@ def test_every_saved_model_is_a_complete_repo(path_kind, version, uni_dir, bi_di
     threshold = 0.5 if path_kind == "default-adapter-package" else LOW
     expected = model.inference(TEXTS, LABELS, threshold=threshold)
     got = run_clean(python, out, threshold, tmp_path)
-    for ours in (got["model"], got["pipeline"], [got["single"]] + expected[1:]):
+    for ours in (got["model"], got["pipeline"], [got["single"]] + expected[1:], [got["named"]] + expected[1:]):
         assert [[(e["start"], e["end"], e["label"]) for e in d] for d in ours] == [
             [(e["start"], e["end"], e["label"]) for e in d] for d in expected
         ]
