@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable, List, Optional, Tuple
 
-from gliner_biomed.modeling.word_splitter import split_words
+from gliner_biomed.modeling import split_words
 
 
 def word_view(

@@ -14,9 +14,7 @@ from typing import Dict, Optional
 import torch
 from transformers import AutoConfig, AutoTokenizer, PretrainedConfig
 
-from .modeling import GLiNERConfig, model_class_for
-from .modeling.configuration_gliner import backbone_config_from_dict
-from .modeling.modeling_gliner_base import LABELS_TOKENIZER_FOLDER
+from .modeling import LABELS_TOKENIZER_FOLDER, GLiNERConfig, backbone_config_from_dict, model_class_for
 from .errors import BadInputError
 
 # Reference parameter-name prefixes -> ours.
@@ -217,8 +215,6 @@ def convert_checkpoint(source: Path, output: Path, options: Optional[ConversionO
     model.tokenizer, model.labels_tokenizer = tokenizer, labels_tokenizer
     model.eval()
 
-    type(config).register_for_auto_class()
-    model_class.register_for_auto_class("AutoModel")
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
     try:

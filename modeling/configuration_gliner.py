@@ -81,7 +81,7 @@ class GLiNERConfig(PretrainedConfig):
             the reference's scores bit for bit.
         per_text_attention (`bool`, defaults to `True`):
             DeBERTa-v2/v3 backbones, CPU inference: compute the disentangled self-attention one
-            text of the batch at a time, in place (see ``attention_deberta_v2``). Same operations
+            text of the batch at a time, in place (see ``PerTextDisentangledSelfAttention`` in ``modeling_gliner``). Same operations
             in the same order as transformers' module, so the same floats; about 2x faster
             encoder at batch 16. Other backbones, training and accelerators are unaffected. Read
             when the model is built; switch a built model with ``model.set_per_text_attention``.

@@ -1,4 +1,4 @@
-"""DeBERTa-v2 attention computed one text at a time (`modeling/attention_deberta_v2.py`) gives
+"""DeBERTa-v2 attention computed one text at a time (`modeling/modeling_gliner.py`) gives
 bit for bit the states of transformers' module, on real NCBI-disease abstracts, for the
 attention variants DeBERTa configs can select, and the same span scores through whole models."""
 
@@ -13,7 +13,7 @@ from model_factory import (
     NCBI_TEST, PARITY_LABELS, TINY_DEBERTA_V3, build_converted_model, build_tiny_deberta, pubtator_texts, selective_threshold,
 )  # fmt: skip
 
-from gliner_biomed.modeling.attention_deberta_v2 import PerTextDisentangledSelfAttention, set_per_text_attention
+from gliner_biomed.modeling import PerTextDisentangledSelfAttention, set_per_text_attention
 from gliner_biomed.models import load_model
 
 

@@ -57,7 +57,7 @@ def test_bench_command_writes_json_and_markdown(minilm_pair, corpora_dir, tmp_pa
 
 def test_profile_restores_the_model(minilm_pair):
     from gliner_biomed.bench.profile import profile_inference
-    from gliner_biomed.modeling.decoding_gliner import SpanDecoder
+    from gliner_biomed.modeling import SpanDecoder
     from gliner_biomed.models import load_model
 
     model = load_model(str(minilm_pair[0]))

@@ -8,7 +8,7 @@ from gliner_biomed.dataset_builders.examples import document_examples
 from gliner_biomed.dataset_builders.records import CorpusFormatError, SourceDocument, SourceEntity
 from gliner_biomed.dataset_builders.report import IssueLog
 from gliner_biomed.dataset_builders.sentences import sentence_spans
-from gliner_biomed.modeling.word_splitter import split_words
+from gliner_biomed.modeling import split_words
 
 from test_dataset_rawcounts import raw_counts
 

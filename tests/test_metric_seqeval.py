@@ -12,7 +12,7 @@ from seqeval.scheme import IOB2
 
 from gliner_biomed.dataset_builders import load_corpus
 from gliner_biomed.evaluation.scoring import score_spans
-from gliner_biomed.modeling.word_splitter import split_words
+from gliner_biomed.modeling import split_words
 
 # Single-type abstracts, multi-type abstracts, and multi-type sentences (16 types) from an IOB corpus.
 CASES = [("ncbi-disease", "test"), ("biored", "test"), ("bionlp13cg", "test")]

@@ -15,7 +15,7 @@ import torch
 from model_factory import NCBI_TEST, PARITY_LABELS, build_converted_model, pubtator_texts, selective_threshold
 
 from gliner_biomed.models import load_model
-from gliner_biomed.modeling.processing_gliner import normalize_labels, plan_windows
+from gliner_biomed.modeling import normalize_labels, plan_windows
 
 
 @pytest.fixture(scope="module")
@@ -222,7 +222,7 @@ def test_save_pretrained_round_trip(uni_dir, tmp_path, abstracts):
     before = model.inference(abstracts[:3], PARITY_LABELS, threshold=threshold)
     model.save_pretrained(tmp_path / "again")
     files = {path.name for path in (tmp_path / "again").iterdir()}
-    assert {"config.json", "model.safetensors", "tokenizer.json", "modeling_gliner_uni_encoder.py", "configuration_gliner.py"} <= files
+    assert {"config.json", "model.safetensors", "tokenizer.json", "modeling_gliner.py", "configuration_gliner.py"} <= files
     config = json.loads((tmp_path / "again" / "config.json").read_text())
     assert config["auto_map"]["AutoModel"].endswith("GLiNERUniEncoderModel")
     again = AutoModel.from_pretrained(str(tmp_path / "again"), trust_remote_code=True)
@@ -326,8 +326,8 @@ def test_push_to_hub_round_trip(kind, uni_dir, bi_dir, uni, bi, abstracts):
         summary = json.loads(result.stdout.strip().splitlines()[-1])
         assert summary == {"same": True, "entities": summary["entities"]} and summary["entities"] > 0
         files = set(hub.list_files("biomed-org/gliner-test"))
-        expected = {"config.json", "model.safetensors", "tokenizer.json", "configuration_gliner.py", "modeling_gliner_base.py"}
+        expected = {"config.json", "model.safetensors", "tokenizer.json", "configuration_gliner.py", "modeling_gliner.py", "processing_gliner.py", "pipeline_gliner.py"}
         if kind == "bi":
-            expected |= {"labels_tokenizer/tokenizer.json", "modeling_gliner_bi_encoder.py"}
+            expected |= {"labels_tokenizer/tokenizer.json"}
         assert expected <= files
         assert hub.unhandled == []

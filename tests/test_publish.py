@@ -55,7 +55,7 @@ def test_dry_run_lists_the_staged_files_and_uploads_nothing(hub, publish_model, 
     out = capsys.readouterr()
     listed = [line.strip() for line in out.out.splitlines()[1:]]
     assert listed == staged_files(stage)
-    assert {"README.md", "config.json", "model.safetensors", "modeling_gliner_uni_encoder.py"} <= set(listed)
+    assert {"README.md", "config.json", "model.safetensors", "modeling_gliner.py"} <= set(listed)
     assert "validated: {'class': 'GLiNERUniEncoderModel'" in out.err
     assert ("model", "org/dry") not in hub.repos
 
@@ -130,7 +130,7 @@ def test_unreachable_hub_is_a_clear_error(hub, tmp_path):
 
 def test_broken_model_folder_fails_validation(publish_model, tmp_path, capsys):
     broken = shutil.copytree(publish_model, tmp_path / "broken")
-    (broken / "modeling_gliner_uni_encoder.py").write_text("raise ImportError('deliberately broken remote code')\n")
+    (broken / "modeling_gliner.py").write_text("raise ImportError('deliberately broken remote code')\n")
     assert main(["publish", "--model", str(broken), "--repo", "org/broken", "--dry-run", "--stage-dir", str(tmp_path / "s")]) == 2
     err = capsys.readouterr().err
     assert "does not load offline" in err and "deliberately broken remote code" in err

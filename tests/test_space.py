@@ -98,7 +98,7 @@ def test_gradio_client_predicts_real_entities(client, examples, space_model):
 
 def test_long_text_is_windowed_not_truncated(client, examples, space_model):
     from gliner_biomed.models import load_model
-    from gliner_biomed.modeling.word_splitter import split_words
+    from gliner_biomed.modeling import split_words
 
     model = load_model(str(space_model))
     text = " ".join(example["text"] for example in examples) * 2

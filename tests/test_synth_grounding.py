@@ -11,7 +11,7 @@ from collections import Counter
 import pytest
 
 from gliner_biomed.dataset_builders.readers import read_pubtator
-from gliner_biomed.modeling.word_splitter import split_words
+from gliner_biomed.modeling import split_words
 from gliner_biomed.synth.grounding import GroundingConfig, find_occurrences, ground_mentions
 from gliner_biomed.synth.labels import LabelNormaliser, LabelTableError, normal_form
 from gliner_biomed.synth.parsing import RawMention, parse_llm_output

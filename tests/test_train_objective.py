@@ -9,7 +9,7 @@ import random
 import pytest
 import torch
 
-from gliner_biomed.modeling.layers_gliner import focal_loss_with_logits
+from gliner_biomed.modeling import focal_loss_with_logits
 from gliner_biomed.trainers.collator import LabelSampling, sample_label_sets, span_label_tensor
 from gliner_biomed.trainers.data import BatchSchedule, SourceSpec, cut_example, few_shot_sample
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from gliner_biomed.dataset_builders.readers.pubtator import read_pubtator
-from gliner_biomed.modeling.configuration_gliner import GLiNERConfig
-from gliner_biomed.modeling.word_splitter import WordSplitter
+from gliner_biomed.modeling import GLiNERConfig
+from gliner_biomed.modeling import WordSplitter
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from typing import List, Optional, Tuple
 import torch
 from transformers import AutoConfig, AutoModel, AutoTokenizer
 
-from gliner_biomed.modeling import GLiNERConfig, GLiNERPreTrainedModel, model_class_for
+from gliner_biomed.modeling import GLiNERConfig, GLiNERPreTrainedModel
 
 # Linear layers of BERT/DeBERTa/RoBERTa-style encoders that LoRA adapts by default.
 DEFAULT_LORA_TARGETS = ("query", "key", "value", "dense", "query_proj", "key_proj", "value_proj")
@@ -57,27 +57,18 @@ def build_model(spec: ModelSpec) -> GLiNERPreTrainedModel:
         embed_ent_token=spec.embed_ent_token,
     )
     tokenizer = AutoTokenizer.from_pretrained(spec.encoder)
-    model = model_class_for(config)(config)
-    model.text_encoder = AutoModel.from_pretrained(spec.encoder, config=encoder_config)
+    text_encoder = AutoModel.from_pretrained(spec.encoder, config=encoder_config)
+    labels_encoder = labels_tokenizer = None
     if labels_config is None:
         # The uni-encoder reads its prompt markers as single tokens.
         tokenizer.add_tokens([config.ent_token, config.sep_token], special_tokens=True)
-        model.text_encoder.resize_token_embeddings(len(tokenizer))
+        text_encoder.resize_token_embeddings(len(tokenizer))
         config.class_token_index = tokenizer.convert_tokens_to_ids(config.ent_token)
     else:
-        model.labels_encoder = AutoModel.from_pretrained(spec.labels_encoder, config=labels_config)
-        model.labels_tokenizer = AutoTokenizer.from_pretrained(spec.labels_encoder)
-    config.encoder_config = model.text_encoder.config  # vocab_size after resizing
-    model.set_per_text_attention(config.per_text_attention)  # the backbones were replaced after __init__
-    model.tokenizer = tokenizer
-    register_auto_classes(model)
-    return model
-
-
-def register_auto_classes(model: GLiNERPreTrainedModel) -> None:
-    """So that save_pretrained writes auto_map + modeling sources (AutoModel + trust_remote_code)."""
-    type(model.config).register_for_auto_class()
-    type(model).register_for_auto_class("AutoModel")
+        labels_encoder = AutoModel.from_pretrained(spec.labels_encoder, config=labels_config)
+        labels_tokenizer = AutoTokenizer.from_pretrained(spec.labels_encoder)
+    config.encoder_config = text_encoder.config  # vocab_size after resizing
+    return GLiNERPreTrainedModel.from_encoders(config, text_encoder, labels_encoder, tokenizer, labels_tokenizer)
 
 
 def added_token_ids(model: GLiNERPreTrainedModel) -> List[int]:

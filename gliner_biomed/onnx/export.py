@@ -23,8 +23,7 @@ from typing import Optional
 import torch
 from torch import nn
 
-from ..modeling.layers_gliner import pool_words
-from ..modeling.modeling_gliner_base import LABELS_TOKENIZER_FOLDER
+from ..modeling import LABELS_TOKENIZER_FOLDER, pool_words
 
 SPAN_GRAPH = "model.onnx"
 LABELS_GRAPH = "labels_encoder.onnx"

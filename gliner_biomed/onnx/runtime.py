@@ -15,8 +15,7 @@ from typing import Dict, Optional, Sequence
 import numpy as np
 import torch
 
-from ..modeling import GLiNERConfig
-from ..modeling.modeling_gliner_base import GLiNEROutput, GLiNERPreTrainedModel
+from ..modeling import GLiNERConfig, GLiNEROutput, GLiNERPreTrainedModel
 from .export import INT8_SUFFIX, LABELS_GRAPH, MANIFEST, SPAN_GRAPH
 
 

@@ -90,7 +90,7 @@ class _WordIndex:
     def __init__(self, text: str):
         # Imported here: gliner_biomed.modeling loads torch, which the CLI and the HTTP path
         # (annotate, merge) should not pay for at start-up.
-        from gliner_biomed.modeling.word_splitter import split_words
+        from gliner_biomed.modeling import split_words
 
         self.words = split_words(text)
         self.starts = [start for _, start, _ in self.words]
