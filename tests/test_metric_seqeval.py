@@ -79,6 +79,7 @@ def char_spans(spans: List[WordSpan], words) -> List[Dict]:
     return [{"start": words[first][1], "end": words[last][2], "label": label} for first, last, label in spans]
 
 
+@pytest.mark.corpus("ncbi-disease", "biored", "bionlp13cg")
 @pytest.mark.parametrize("corpus, split", CASES)
 def test_strict_scores_equal_seqeval_on_real_corpus(corpus, split, corpora_dir):
     documents = load_corpus(corpus, split)

@@ -23,9 +23,9 @@ def publish_model(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def dataset_repo(tmp_path_factory, corpora_dir) -> Path:
+def dataset_repo(tmp_path_factory, fixture_corpora_dir) -> Path:
     out = tmp_path_factory.mktemp("dataset") / "ncbi-disease"
-    assert main(["datasets", "build", "ncbi-disease", "--out", str(out), "--corpora-dir", str(corpora_dir)]) == 0
+    assert main(["datasets", "build", "ncbi-disease", "--out", str(out), "--corpora-dir", str(fixture_corpora_dir)]) == 0
     return out
 
 
