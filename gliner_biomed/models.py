@@ -7,7 +7,7 @@ from typing import Optional
 
 from .modeling import GLiNERConfig, GLiNERPreTrainedModel, model_class_for
 
-# The trained default model ships inside the package once it exists (see the training issue).
+# The trained default model ships inside the package (an adapter package; see its model card).
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "default_model"
 
 
@@ -21,7 +21,7 @@ def resolve_model_path(model: Optional[str]) -> str:
     if (DEFAULT_MODEL_DIR / "config.json").is_file():
         return str(DEFAULT_MODEL_DIR)
     raise ModelNotFoundError(
-        "no --model given and no default model is shipped in this version yet; pass --model DIR, "
+        f"no --model given and no default model in {DEFAULT_MODEL_DIR}; pass --model DIR, "
         "a folder written by `gliner-biomed convert` or by the trainer"
     )
 

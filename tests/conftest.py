@@ -18,14 +18,6 @@ from model_factory import FIXTURE_CORPORA
 from gliner_biomed.dataset_builders.sources import DOWNLOADS, CorpusNotFound, candidate_dirs, resolve_corpus_dir
 
 
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers",
-        'corpus(*names): reads these whole corpora ("all" = every corpus); skipped with one line when one is '
-        "absent, a failure instead when CI=true",
-    )
-
-
 def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from test_train_support import run_cli, tiny_encoder, tiny_train_config  # noqa: F401  (fixture)
+from train_helpers import run_cli, tiny_encoder, tiny_train_config  # noqa: F401  (fixture)
 
 
 def fixed_batch_loss(trainer, examples) -> float:
