@@ -6,8 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..convert import ConversionError, ConversionOptions, convert_checkpoint
-
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -30,6 +28,10 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here, not at the top: torch + transformers cost seconds that `--help` and the
+    # commands without a model should not pay.
+    from ..convert import ConversionError, ConversionOptions, convert_checkpoint
+
     options = ConversionOptions(args.encoder_config, args.labels_encoder_config, args.labels_tokenizer, args.fused_span_head)
     try:
         output = convert_checkpoint(args.source, args.output, options)

@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 from ..io_records import InputError
-from ..models import ModelNotFoundError, load_model, resolve_model_path
 
 _FORMATTER = argparse.ArgumentDefaultsHelpFormatter
 
@@ -65,7 +64,10 @@ def parse_labels(value: str) -> list:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Model imports here, not at the top: torch + transformers cost seconds that `--help` and the
+    # other commands should not pay.
     from ..batch_predict import PredictFileConfig, predict_file
+    from ..models import ModelNotFoundError, load_model, resolve_model_path
     from ..sharding import default_worker_device, resolve_shard
 
     try:
@@ -79,6 +81,11 @@ def run(args: argparse.Namespace) -> int:
             if not args.input.is_file():
                 raise InputError(f"{args.input}: input file not found")
         device = default_worker_device() if args.device == "auto" else args.device
+        if args.input is None:
+            # One text: the entities are the whole output, so no loading bars (file jobs keep theirs).
+            from transformers.utils import logging as transformers_logging
+
+            transformers_logging.disable_progress_bar()
         model = load_model(args.model, device=device)
         options = dict(threshold=args.threshold, flat_ner=not args.nested, multi_label=args.multi_label)
         if args.input is None:
