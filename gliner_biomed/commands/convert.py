@@ -23,7 +23,7 @@ def register(subparsers) -> None:
                         help="local folder with the labels encoder's tokenizer, if SOURCE has no labels_tokenizer/")
     parser.add_argument("--fused-span-head", action="store_true",
                         help="write fused_span_scoring=true: the fast span head (same entities up to float rounding "
-                        "of ~1e-6; see the README's performance section) instead of the reference's exact operations")
+                        "of ~1e-6; see docs/performance.md) instead of the reference's exact operations")
     parser.set_defaults(func=run)
 
 
