@@ -13,9 +13,10 @@ import tempfile
 import urllib.error
 import urllib.request
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import Callable, Iterator, List, Optional
 
 from ..atomic_files import atomic_folder, atomic_path
 from .sources import DOWNLOADS, RawFile, RawTree, corpus_download
@@ -79,12 +80,20 @@ def _checked(describe: str, url: str, actual: str, expected: str) -> None:
         )
 
 
-def _download_file(raw: RawFile, cache: Path, config: DownloadConfig) -> None:
-    target = cache / raw.path
+@contextmanager
+def _fetched(url: str, target: Path, config: DownloadConfig, describe: str) -> Iterator[Path]:
+    """``url`` in a scratch file beside ``target`` (same file system, so the rename is atomic),
+    removed when the block ends."""
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".download-") as scratch:
         fetched = Path(scratch) / "fetched"
-        _fetch(raw.url, fetched, config, raw.path)
+        _fetch(url, fetched, config, describe)
+        yield fetched
+
+
+def _download_file(raw: RawFile, cache: Path, config: DownloadConfig) -> None:
+    target = cache / raw.path
+    with _fetched(raw.url, target, config, raw.path) as fetched:
         with atomic_path(target) as staged:
             if raw.member:
                 _extract_member(fetched, raw, staged)
@@ -103,10 +112,7 @@ def _extract_member(archive: Path, raw: RawFile, out: Path) -> None:
 
 def _download_tree(tree: RawTree, cache: Path, config: DownloadConfig) -> None:
     target = cache / tree.folder
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".download-") as scratch:
-        fetched = Path(scratch) / "archive.zip"
-        _fetch(tree.url, fetched, config, tree.folder)
+    with _fetched(tree.url, target, config, tree.folder) as fetched:
         with atomic_folder(target, overwrite=True) as staged:
             prefix = tree.member_folder.rstrip("/") + "/"
             try:
