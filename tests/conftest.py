@@ -5,7 +5,7 @@ the download cache that exists). A test that reads whole corpora says which with
 ``@pytest.mark.corpus("ncbi-disease", ...)`` (or ``"all"``): without them it is skipped with one line
 naming the missing corpora, except in CI (``CI=true``, where ../shared is beside the checkout), where
 that is a failure, so CI never silently runs less. Tests that can run on a few real documents read
-the committed fixtures of tests/data/corpora (`fixture_corpora_dir`) and run everywhere.
+the committed fixtures (`fixture_corpora_dir`: NCBI-disease whole; tests/data/corpus-samples) and run everywhere.
 """
 
 import os
@@ -15,7 +15,14 @@ import pytest
 
 from model_factory import FIXTURE_CORPORA
 
-from gliner_biomed.dataset_builders.sources import DOWNLOADS, CorpusNotFound, candidate_dirs, resolve_corpus_dir
+from gliner_biomed.dataset_builders import sources
+from gliner_biomed.dataset_builders.sources import DOWNLOADS, CorpusNotFound, resolve_corpus_dir
+
+# The committed NCBI-disease (byte-identical to the upstream files, checksums in sources.py) is the
+# last place the tests look for it, so tests of NCBI-disease run in any clone. Only whole corpora
+# live in tests/data/corpora; samples are in tests/data/corpus-samples.
+_searched_without_fixtures = sources.candidate_dirs
+sources.candidate_dirs = lambda: _searched_without_fixtures() + [FIXTURE_CORPORA]
 
 
 def in_ci() -> bool:
@@ -56,12 +63,18 @@ def pytest_runtest_setup(item):
 
 @pytest.fixture(scope="session")
 def corpora_dir() -> Path:
-    for folder in candidate_dirs():
+    for folder in _searched_without_fixtures():
         if folder.is_dir():
             return folder
-    _absent(f"no corpora folder (looked in {', '.join(map(str, candidate_dirs()))})")
+    _absent(f"no corpora folder (looked in {', '.join(map(str, _searched_without_fixtures()))})")
 
 
 @pytest.fixture(scope="session")
 def fixture_corpora_dir() -> Path:
     return FIXTURE_CORPORA
+
+
+@pytest.fixture
+def without_fixture_corpora(monkeypatch):
+    """The search of a real installation, without the committed NCBI-disease."""
+    monkeypatch.setattr(sources, "candidate_dirs", _searched_without_fixtures)

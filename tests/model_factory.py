@@ -11,8 +11,10 @@ from typing import Iterator, List, Tuple
 import torch
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-# NCBI-disease (public domain) ships whole with the tests: see tests/data/corpora/README.md.
+# NCBI-disease (public domain) ships whole with the tests; samples of the other formats beside it
+# (see tests/data/corpus-samples/README.md).
 FIXTURE_CORPORA = REPO_ROOT / "tests" / "data" / "corpora"
+CORPUS_SAMPLES = REPO_ROOT / "tests" / "data" / "corpus-samples"
 NCBI_TEST = FIXTURE_CORPORA / "pubtator" / "NCBIdisease_Test.PubTator"
 NCBI_TRAIN = FIXTURE_CORPORA / "pubtator" / "NCBIdisease_Train.PubTator"
 PARITY_LABELS = ["disease", "chemical", "gene"]

@@ -16,7 +16,7 @@ from gliner_biomed.dataset_builders import sources
 from gliner_biomed.dataset_builders.download import DownloadConfig, DownloadError, download, tree_sha256, verify
 from gliner_biomed.dataset_builders.sources import DOWNLOADS, CorpusDownload, RawFile, resolve_corpus_dir
 
-from model_factory import FIXTURE_CORPORA
+from model_factory import CORPUS_SAMPLES, FIXTURE_CORPORA
 
 QUIET = DownloadConfig(timeout_s=10, progress=False)
 
@@ -55,7 +55,7 @@ def server():
 
 
 @pytest.fixture
-def no_corpora(tmp_path, monkeypatch):
+def no_corpora(tmp_path, monkeypatch, without_fixture_corpora):
     """No explicit folder, no environment variable, no ../shared: only the cache (under tmp_path)."""
     import huggingface_hub.constants
 
@@ -153,7 +153,7 @@ def test_not_found_names_the_url(server, tmp_path, monkeypatch, capsys):
 
 def test_archive_of_a_folder_is_checked_as_one_tree(server, tmp_path, monkeypatch):
     routes, base = server
-    chia = FIXTURE_CORPORA / "brat" / "chia"
+    chia = CORPUS_SAMPLES / "brat" / "chia"
     members = {f"chia_without_scope/{p.name}": p.read_bytes() for p in sorted(chia.iterdir())}
     routes["/chia_without_scope.zip"] = (200, _zip({"README.md": b"not part of the corpus", **members}), None)
     tree = dataclasses.replace(DOWNLOADS["chia"].trees[0], url=f"{base}/chia_without_scope.zip", tree_sha256=tree_sha256(chia), files=len(members))

@@ -13,6 +13,9 @@ from safetensors.torch import load_file
 
 from train_helpers import run_cli, tiny_encoder, tiny_train_config  # noqa: F401  (fixture)
 
+# The trainer reads its data by corpus name; these runs use BC5CDR and tmVar 3.
+pytestmark = pytest.mark.corpus("bc5cdr", "tmvar3")
+
 
 def fixed_batch_loss(trainer, examples) -> float:
     """Loss on a fixed batch with dropout off and a fixed label draw."""
