@@ -99,6 +99,7 @@ def test_metric_upload_is_a_space(hub, tmp_path):
     assert hub.list_files("org/span_ner", "space") == [".gitattributes", "README.md", "app.py", "requirements.txt", "span_ner.py"]
 
 
+@pytest.mark.corpus("ncbi-disease", "bc5cdr", "biored")  # examples.json: an abstract of each
 def test_space_upload_builds_the_app_and_names_its_model(hub, tmp_path):
     stage = tmp_path / "stage"
     args = ["publish", "--space", "--repo", "org/demo", "--model-repo", "Test model=org/gliner-biomed-test", "--stage-dir", str(stage)]
