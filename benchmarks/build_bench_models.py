@@ -34,7 +34,8 @@ import torch
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "tests"))  # the reference-model builder shared with the tests
 
-from model_factory import CORPORA, build_converted_model, build_reference_model, pubtator_texts  # noqa: E402
+from gliner_biomed.dataset_builders.sources import resolve_corpus_dir  # noqa: E402
+from model_factory import build_converted_model, build_reference_model, pubtator_texts  # noqa: E402
 
 DEFAULT_ROOT = REPO_ROOT / "runs" / "bench" / "models"
 # Trained models are read at the threshold they are used with; random-weight heads get a selective one.
@@ -52,7 +53,8 @@ def build_small_deberta_backbone(out_dir: Path, seed: int = 0) -> Path:
     if (out_dir / "config.json").is_file():
         return out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
-    texts = [text for name in TOKENIZER_TEXTS for text in pubtator_texts(CORPORA / "pubtator" / f"{name}.PubTator")]
+    corpora = resolve_corpus_dir("bc5cdr")  # the corpora folder holding the AIONER files (see datasets download)
+    texts = [text for name in TOKENIZER_TEXTS for text in pubtator_texts(corpora / "pubtator" / f"{name}.PubTator")]
     model_file = io.BytesIO()
     spm.SentencePieceTrainer.train(
         sentence_iterator=iter(texts), model_writer=model_file, vocab_size=TRAINED_PIECES, model_type="unigram",

@@ -25,7 +25,8 @@ def _add_build_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--heldout-validation", type=float, default=defaults.heldout_validation,
                         help="for corpora without a published validation split: fraction of train held out (seeded)")
     parser.add_argument("--seed", type=int, default=defaults.seed, help="seed of the held-out validation slice")
-    parser.add_argument("--corpora-dir", default=None, help="corpora folder (default: $GLINER_BIOMED_CORPORA or ../shared/corpora)")
+    parser.add_argument("--corpora-dir", default=None,
+                        help="corpora folder (default: the first of $GLINER_BIOMED_CORPORA, ../shared/corpora, the download cache that holds the corpus)")
     parser.add_argument("--source", dest="synthetic_source", default=None,
                         help="synthetic corpus only: span JSONL file, or folder with train/validation/test.jsonl")
     parser.add_argument("--label-map", default=None, help="YAML/JSON file merged over the corpus label map (null leaves a type out)")
@@ -106,6 +107,21 @@ def _run_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_download(args: argparse.Namespace) -> int:
+    from .download import DownloadConfig, DownloadError, download, download_names
+    from .sources import download_cache_dir
+
+    cache = Path(args.cache) if args.cache else download_cache_dir()
+    config = DownloadConfig(timeout_s=args.timeout, progress=not args.quiet)
+    try:
+        for name in download_names(args.name):
+            download(name, cache, config, announce=print)
+    except DownloadError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def _run_push(args: argparse.Namespace) -> int:
     # The upload of `gliner-biomed publish --dataset`, on the built folder in place: no staging
     # copy and no offline load_dataset check (publish does both; use it for that).
@@ -154,6 +170,17 @@ def register(subparsers) -> None:
     build.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
     _add_build_options(build)
     build.set_defaults(func=_guarded(_run_build))
+
+    from .download import DownloadConfig
+    from .sources import DOWNLOADS
+
+    fetch = commands.add_parser("download", help="fetch a corpus's raw files from upstream into the cache (checksums verified)",
+                                formatter_class=_FORMATTER)
+    fetch.add_argument("name", choices=list(DOWNLOADS) + ["all"])
+    fetch.add_argument("--cache", default=None, help="target folder (default: $GLINER_BIOMED_CORPORA, else $HF_HOME/gliner-biomed/corpora)")
+    fetch.add_argument("--timeout", type=float, default=DownloadConfig().timeout_s, help="seconds a network read may stall")
+    fetch.add_argument("--quiet", action="store_true", help="no progress bars")
+    fetch.set_defaults(func=_guarded(_run_download))
 
     push = commands.add_parser("push", help="upload a built folder to the Hugging Face Hub",
                                   description="Uploads the folder in place with the upload of `gliner-biomed publish --dataset` "

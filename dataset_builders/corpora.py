@@ -1,9 +1,8 @@
-"""The corpora of ../shared/corpora: where each split's documents come from and what they are."""
+"""The corpora: where each split's documents come from and what they are (raw files: see sources.py)."""
 
 from __future__ import annotations
 
 import dataclasses
-import os
 import random
 import re
 from dataclasses import dataclass, field
@@ -13,9 +12,9 @@ from typing import Dict, FrozenSet, List, Optional, Tuple
 from .readers import ReadOptions, read_brat, read_conll, read_pubtator
 from .records import SourceDocument
 from .report import IssueLog
+from .sources import fetch_hint, resolve_corpus_dir
 
 SPLITS = ("train", "validation", "test")
-CORPORA_ENV = "GLINER_BIOMED_CORPORA"
 
 
 @dataclass(frozen=True)
@@ -387,7 +386,7 @@ CORPORA: Dict[str, CorpusSpec] = {spec.name: spec for spec in [
 
 
 def list_corpora() -> List[str]:
-    """Names of the corpora of ../shared/corpora, in a stable order."""
+    """Names of the corpora, in a stable order."""
     return list(CORPORA)
 
 
@@ -400,13 +399,6 @@ def corpus_spec(name: str) -> CorpusSpec:
     if name not in CORPORA:
         raise KeyError(f"unknown corpus {name!r}; known corpora: {', '.join(CORPORA)}")
     return CORPORA[name]
-
-
-def default_corpora_dir() -> Path:
-    """``$GLINER_BIOMED_CORPORA``, else ``../shared/corpora`` beside the project checkout."""
-    if os.environ.get(CORPORA_ENV):
-        return Path(os.environ[CORPORA_ENV])
-    return Path(__file__).resolve().parents[2] / "shared" / "corpora"
 
 
 @dataclass(frozen=True)
@@ -436,7 +428,7 @@ def _read_file(spec: CorpusSpec, path: Path, options: ReadOptions) -> Tuple[List
     key = (str(path), options)
     if key not in _FILE_CACHE:
         if not (path.is_dir() if spec.format == "brat" else path.is_file()):
-            raise FileNotFoundError(f"{spec.name}: corpus {'folder' if spec.format == 'brat' else 'file'} {path} not found (set ${CORPORA_ENV} or pass the corpora directory)")
+            raise FileNotFoundError(f"{spec.name}: corpus {'folder' if spec.format == 'brat' else 'file'} {path} not found; {fetch_hint(spec.name)}")
         log = IssueLog()
         if spec.format == "pubtator":
             documents = list(read_pubtator(path, options, log))
@@ -470,7 +462,7 @@ def split_documents(
             f"{name} has no {split!r} split (available: {available_splits(name, plan)}); "
             + ("it publishes train/test only: pass heldout_validation>0 to hold out part of train" if split == "validation" else "")
         )
-    corpora_dir = Path(corpora_dir) if corpora_dir is not None else default_corpora_dir()
+    corpora_dir = resolve_corpus_dir(name, corpora_dir)
     heldout = split in ("train", "validation") and "validation" not in spec.splits and plan.heldout_validation > 0
     source = spec.splits["train" if heldout else split]
     documents, file_log = _read_file(spec, corpora_dir / source.file, options)

@@ -9,7 +9,7 @@ from .modeling import GLiNERConfig, GLiNERPreTrainedModel, model_class_for
 from .errors import BadInputError
 from .model_folder_checks import check_model_folder, loader_errors_named, looks_like_a_path
 
-# The trained default model ships inside the package once it exists (see the training issue).
+# The trained default model ships inside the package (an adapter package; see its model card).
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "default_model"
 
 
@@ -23,7 +23,7 @@ def resolve_model_path(model: Optional[str]) -> str:
     if (DEFAULT_MODEL_DIR / "config.json").is_file():
         return str(DEFAULT_MODEL_DIR)
     raise ModelNotFoundError(
-        "no --model given and no default model is shipped in this version yet; pass --model DIR, "
+        f"no --model given and no default model in {DEFAULT_MODEL_DIR}; pass --model DIR, "
         "a folder written by `gliner-biomed convert` or by the trainer"
     )
 

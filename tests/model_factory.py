@@ -11,9 +11,12 @@ from typing import Iterator, List, Tuple
 import torch
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-CORPORA = REPO_ROOT.parent / "shared" / "corpora"
-NCBI_TEST = CORPORA / "pubtator" / "NCBIdisease_Test.PubTator"
-NCBI_TRAIN = CORPORA / "pubtator" / "NCBIdisease_Train.PubTator"
+# NCBI-disease (public domain) ships whole with the tests; samples of the other formats beside it
+# (see tests/data/corpus-samples/README.md).
+FIXTURE_CORPORA = REPO_ROOT / "tests" / "data" / "corpora"
+CORPUS_SAMPLES = REPO_ROOT / "tests" / "data" / "corpus-samples"
+NCBI_TEST = FIXTURE_CORPORA / "pubtator" / "NCBIdisease_Test.PubTator"
+NCBI_TRAIN = FIXTURE_CORPORA / "pubtator" / "NCBIdisease_Train.PubTator"
 PARITY_LABELS = ["disease", "chemical", "gene"]
 PARITY_MAX_LEN = 640
 # Random heads score every span near 0.5; scaling the last label-projection layer spreads the

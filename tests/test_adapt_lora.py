@@ -9,7 +9,7 @@ import random
 import pytest
 import torch
 
-from test_train_support import tiny_encoder  # noqa: F401  (fixture)
+from train_helpers import tiny_encoder  # noqa: F401  (fixture)
 
 from gliner_biomed.trainers.collator import LabelSampling, SpanCollator
 from gliner_biomed.trainers.model_setup import LoraSpec, ModelSpec, add_lora, build_model, has_lora

@@ -23,6 +23,7 @@ def minilm_pair(tmp_path_factory):
     return converted, root / "reference"
 
 
+@pytest.mark.corpus("ncbi-disease", "bc5cdr")
 def test_bench_command_writes_json_and_markdown(minilm_pair, corpora_dir, tmp_path):
     from gliner_biomed.cli import main
 

@@ -73,9 +73,12 @@ def test_predict_text_stdin_and_jsonl(built, tmp_path, capsys, monkeypatch):
     model = load_model(str(converted))
     threshold = selective_threshold(model, texts[:2], PARITY_LABELS)
     labels = ",".join(PARITY_LABELS)
+    capsys.readouterr()  # loading the model here showed its loading bar
 
     assert main(["predict", "--model", str(converted), "--labels", labels, "--threshold", str(threshold), texts[1]]) == 0
-    printed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    output = capsys.readouterr()
+    assert output.err == ""  # one text: no loading bars, nothing but the entities
+    printed = [json.loads(line) for line in output.out.splitlines()]
     assert printed == model.predict_entities(texts[1], PARITY_LABELS, threshold=threshold)
 
     import io

@@ -12,6 +12,8 @@ from gliner_biomed.modeling import split_words
 
 from test_dataset_rawcounts import raw_counts
 
+pytestmark = pytest.mark.corpus("all")
+
 ALL = ["ncbi-disease", "bc5cdr", "biored", "nlm-gene", "gnormplus", "tmvar3", "bc2gm", "anatem", "craft",
        "bionlp13cg", "bionlp13pc", "bionlp11id", "bionlp09"]
 EVALUATION_ONLY = ["chia"]  # tested in test_dataset_chia.py

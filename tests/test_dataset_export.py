@@ -41,6 +41,7 @@ def card_metadata(folder):
     return yaml.safe_load(text.split("---")[1]), text
 
 
+@pytest.mark.corpus("all")
 @pytest.mark.parametrize("name", ALL)
 def test_exported_corpus_loads_back_with_raw_counts(exported, corpora_dir, tmp_path, name):
     folder = exported[name]
@@ -67,11 +68,13 @@ def test_exported_corpus_loads_back_with_raw_counts(exported, corpora_dir, tmp_p
     assert yaml.safe_load((folder / "label_map.yaml").read_text()) == label_map
 
 
+@pytest.mark.corpus("all")
 def test_card_documents_missing_validation_split(exported):
     _, text = card_metadata(exported["tmvar3"])
     assert "train and test only" in text and "no validation split" in text
 
 
+@pytest.mark.corpus("all")
 def test_document_and_sentence_configs_in_one_repo(tmp_path, corpora_dir):
     folder = export_dataset_repo("ncbi-disease", tmp_path / "ncbi", BuildOptions(corpora_dir=str(corpora_dir)),
                                  ExportConfig(levels=("document", "sentence")))
@@ -96,6 +99,7 @@ def test_synthetic_corpus_export(tmp_path):
     assert report["ner_disagrees_with_entities"]["count"] == 1 and report["not_word_aligned"]["count"] == 1
 
 
+@pytest.mark.corpus("all")
 def test_export_is_atomic_and_refuses_to_overwrite(tmp_path, corpora_dir, monkeypatch):
     options = BuildOptions(corpora_dir=str(corpora_dir))
     folder = export_dataset_repo("bionlp09", tmp_path / "repo", options)
@@ -113,6 +117,7 @@ def test_export_is_atomic_and_refuses_to_overwrite(tmp_path, corpora_dir, monkey
     assert sorted(p.name for p in tmp_path.iterdir()) == ["repo"]  # no staging folder left behind
 
 
+@pytest.mark.corpus("all")
 def test_cli_build_stats_and_errors(tmp_path, corpora_dir, capsys):
     out = tmp_path / "cli_repo"
     assert main(["datasets", "build", "bionlp11id", "--out", str(out), "--corpora-dir", str(corpora_dir)]) == 0
@@ -136,6 +141,7 @@ def test_cli_build_stats_and_errors(tmp_path, corpora_dir, capsys):
     assert "validation: 90 documents" in capsys.readouterr().out
 
 
+@pytest.mark.corpus("all")
 def test_push_without_token_or_network_is_a_clear_error(exported, tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf_home"))  # no saved login

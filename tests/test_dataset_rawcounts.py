@@ -4,6 +4,8 @@ independently of the readers; the builder tests compare their output against the
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 # corpus -> split -> (file, first document, stop document); mirrors the corpora README.
 PUBTATOR_SPLITS = {
     "ncbi-disease": {"train": ("NCBIdisease_Train", 0, None), "validation": ("NCBIdisease_Dev", 0, None), "test": ("NCBIdisease_Test", 0, None)},
@@ -38,6 +40,7 @@ def raw_counts(corpora_dir: Path, corpus: str, split: str):
     return sentences, counts
 
 
+@pytest.mark.corpus("ncbi-disease", "bc5cdr", "biored", "gnormplus")
 def test_raw_counts_match_the_corpora_readme(corpora_dir):
     """The published sizes the README states (593/100/100 NCBI documents, 500 BC5CDR train...)."""
     assert raw_counts(corpora_dir, "ncbi-disease", "train")[0] == 593

@@ -52,6 +52,7 @@ def assert_offsets(documents):
             assert document.text[entity.start:entity.end] == entity.mention, (document.document_id, entity)
 
 
+@pytest.mark.corpus("ncbi-disease", "bc5cdr", "biored", "nlm-gene", "gnormplus", "tmvar3")
 @pytest.mark.parametrize("file_name", [
     "NCBIdisease_Train", "NCBIdisease_Dev", "NCBIdisease_Test", "BC5CDR_TrainDev", "BC5CDR_Test",
     "BioRED_TrainDev", "BioRED_Test", "NLMgene_Train", "NLMgene_Test", "GNormPlus_Train", "GNormPlus_Test",
@@ -71,13 +72,14 @@ def test_pubtator_real_files_counts_and_offsets(corpora_dir, file_name):
         assert document.text[title_end] == " " and abstract_start == title_end + 1 and abstract_end == len(document.text)
 
 
-def test_pubtator_strict_mode_names_file_and_line_of_a_real_mismatch(corpora_dir):
-    path = corpora_dir / "pubtator" / "NCBIdisease_Train.PubTator"
+def test_pubtator_strict_mode_names_file_and_line_of_a_real_mismatch(fixture_corpora_dir):
+    path = fixture_corpora_dir / "pubtator" / "NCBIdisease_Train.PubTator"
     with pytest.raises(CorpusFormatError) as error:
         list(read_pubtator(path))  # no repair: the padded mention on line 3249 must fail
     assert "NCBIdisease_Train.PubTator" in str(error.value) and "line 3249" in str(error.value)
 
 
+@pytest.mark.corpus("tmvar3")
 def test_pubtator_repairs_are_logged_with_old_and_new_offsets(corpora_dir):
     log = IssueLog()
     documents = list(read_pubtator(corpora_dir / "pubtator" / "tmVar3_Train.PubTator", REPAIR, log))
@@ -122,6 +124,7 @@ def test_pubtator_truncated_file_is_an_error(tmp_path):
         list(read_pubtator(path))
 
 
+@pytest.mark.corpus("bc2gm", "anatem", "craft", "bionlp13cg", "bionlp13pc", "bionlp11id", "bionlp09")
 @pytest.mark.parametrize("folder", ["BC2GM-IOB", "AnatEM-IOB", "CRAFT-IOB", "BioNLP13CG-IOB", "BioNLP13PC-IOB", "BioNLP11ID-IOB", "BioNLP09-IOB"])
 def test_conll_real_files_counts_and_offsets(corpora_dir, folder):
     for split in ("train", "devel", "test"):
@@ -135,6 +138,7 @@ def test_conll_real_files_counts_and_offsets(corpora_dir, folder):
         assert not log.issues  # these files have no broken tag sequences
 
 
+@pytest.mark.corpus("bc2gm")
 def test_conll_text_is_tokens_joined_by_single_spaces(corpora_dir):
     path = corpora_dir / "iob" / "BC2GM-IOB" / "train.tsv"
     first = next(read_conll(path, document_prefix="train-"))

@@ -42,6 +42,7 @@ def run(model_dir, tmp_path_factory):
     return out, json.loads((out / "results.json").read_text(encoding="utf-8"))
 
 
+@pytest.mark.corpus("ncbi-disease", "biored")
 def test_files_and_recorded_settings(run, model_dir):
     out, results = run
     for name in ("results.json", "results.md", "f1.png", "sweep.png"):
@@ -66,6 +67,7 @@ def test_files_and_recorded_settings(run, model_dir):
         assert row["scores"]["confidence_intervals"]["samples"] == BOOTSTRAP
 
 
+@pytest.mark.corpus("ncbi-disease", "biored")
 def test_table_shows_the_results_numbers(run):
     out, results = run
     table = (out / "results.md").read_text(encoding="utf-8")
@@ -84,6 +86,7 @@ def saved_predictions(path: Path):
     return json.loads(lines[0]), [row["id"] for row in rows], [row["entities"] for row in rows]
 
 
+@pytest.mark.corpus("ncbi-disease", "biored")
 def test_results_equal_the_metric_on_the_saved_predictions(run):
     out, results = run
     suite = load_suite("smoke")
@@ -106,6 +109,7 @@ def test_results_equal_the_metric_on_the_saved_predictions(run):
         assert curve == results["sweep"]["validation_micro_f1"][dataset.name]
 
 
+@pytest.mark.corpus("ncbi-disease", "biored")
 def test_reading_off_a_higher_threshold_equals_decoding_at_it(run, model_dir):
     """The sweep predicts once at the lowest threshold; this must equal predicting at each one."""
     from gliner_biomed.models import load_model
@@ -127,6 +131,7 @@ def test_reading_off_a_higher_threshold_equals_decoding_at_it(run, model_dir):
     assert kept[-1] < sum(map(len, low))  # the thresholds do remove entities
 
 
+@pytest.mark.corpus("ncbi-disease", "biored")
 def test_repeated_run_reuses_predictions(run, model_dir):
     out, results = run
     assert main(evaluate_args(model_dir, out)) == 0
@@ -151,6 +156,7 @@ def test_bad_arguments_are_reported(extra, message, tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.corpus("ncbi-disease", "biored")
 def test_bi_encoder_model(tmp_path, corpora_dir):
     """The same command on a converted bi-encoder (labels embedded separately)."""
     model = Path(build_converted_model(tmp_path / "bi_model", kind="bi"))

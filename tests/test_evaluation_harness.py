@@ -48,6 +48,7 @@ def predictor_documents(corpora_dir):
     return [d for corpus in ("ncbi-disease", "biored") for split in ("validation", "test") for d in load_corpus(corpus, split)]
 
 
+@pytest.mark.corpus("ncbi-disease", "biored")
 def test_known_scores_at_a_given_threshold(smoke, predictor_documents, tmp_path):
     predictor = ScriptedPredictor(predictor_documents)
     results = run_suite(predictor, smoke, EvaluationConfig(threshold=0.6, max_documents=5), predictions_dir=tmp_path)
@@ -64,6 +65,7 @@ def test_known_scores_at_a_given_threshold(smoke, predictor_documents, tmp_path)
     assert low["average"]["micro_f1"] == pytest.approx(sum(r["scores"]["micro_f1"] for r in low["datasets"]) / 2)
 
 
+@pytest.mark.corpus("ncbi-disease", "biored")
 def test_sweep_chooses_on_validation_only(smoke, predictor_documents, tmp_path):
     predictor = ScriptedPredictor(predictor_documents)
     config = EvaluationConfig(sweep=True, sweep_thresholds=(0.3, 0.5, 0.6, 0.7, 0.8), max_documents=4)
@@ -85,6 +87,7 @@ def test_sweep_chooses_on_validation_only(smoke, predictor_documents, tmp_path):
     assert sweep["validation_samples"]["biored"] == {"split": "validation", "num_documents": 4, "num_documents_total": 100}
 
 
+@pytest.mark.corpus("ncbi-disease", "biored")
 def test_sweep_needs_validation_splits(tmp_path, predictor_documents):
     suite_file = tmp_path / "no_validation.yaml"
     suite_file.write_text("datasets:\n  - {corpus: ncbi-disease, split: test}\n", encoding="utf-8")
@@ -92,6 +95,7 @@ def test_sweep_needs_validation_splits(tmp_path, predictor_documents):
         run_suite(ScriptedPredictor(predictor_documents), load_suite(suite_file), EvaluationConfig(sweep=True, max_documents=2))
 
 
+@pytest.mark.corpus("ncbi-disease", "biored")
 def test_saved_predictions_are_reused_only_for_the_same_run(smoke, predictor_documents, tmp_path):
     config = EvaluationConfig(threshold=0.5, max_documents=3)
     first = ScriptedPredictor(predictor_documents)
@@ -125,6 +129,7 @@ class WrongLength(ScriptedPredictor):
         return [[] for _ in texts[1:]]
 
 
+@pytest.mark.corpus("ncbi-disease", "biored")
 @pytest.mark.parametrize(
     "predictor_class, message",
     [
@@ -147,6 +152,7 @@ def table_rows(markdown: str) -> Dict[str, List[str]]:
     return rows
 
 
+@pytest.mark.corpus("ncbi-disease", "biored")
 def test_reports_agree_with_results(smoke, predictor_documents, tmp_path):
     results = run_suite(ScriptedPredictor(predictor_documents), smoke, EvaluationConfig(threshold=0.5, max_documents=4, bootstrap_samples=30))
     results["model"] = "scripted"

@@ -12,6 +12,7 @@ from gliner_biomed.evaluation.harness import EvaluationConfig, load_split
 from gliner_biomed.evaluation.suites import SuiteError, list_suites, load_suite
 
 
+@pytest.mark.corpus("all")
 def test_shipped_suites(corpora_dir):
     assert {"smoke", "zero-shot", "in-domain", "all"} <= set(list_suites())
     everything = load_suite("all")
@@ -34,6 +35,7 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
+@pytest.mark.corpus("ncbi-disease", "nlm-gene")
 @pytest.mark.parametrize(
     "body, message",
     [
@@ -60,6 +62,7 @@ def test_unknown_suite_name_lists_the_shipped_ones():
         load_suite("no-such-suite")
 
 
+@pytest.mark.corpus("biored")
 def test_label_map_override_and_prompts(tmp_path, corpora_dir):
     path = write(
         tmp_path,
@@ -77,6 +80,7 @@ def test_label_map_override_and_prompts(tmp_path, corpora_dir):
     assert {e["label"] for d in sample.documents for e in d["entities"]} <= {"gene or gene product", "disease"}
 
 
+@pytest.mark.corpus("ncbi-disease", "biored")
 def test_sub_sample_is_seeded_ordered_and_recorded(corpora_dir):
     dataset = load_suite("zero-shot").datasets[0]
     full = load_split(dataset, "test", EvaluationConfig())

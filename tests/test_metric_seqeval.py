@@ -15,7 +15,12 @@ from gliner_biomed.evaluation.scoring import score_spans
 from gliner_biomed.modeling import split_words
 
 # Single-type abstracts, multi-type abstracts, and multi-type sentences (16 types) from an IOB corpus.
-CASES = [("ncbi-disease", "test"), ("biored", "test"), ("bionlp13cg", "test")]
+# NCBI-disease ships with the tests (tests/data/corpora); the others need the whole corpora.
+CASES = [
+    ("ncbi-disease", "test"),
+    pytest.param("biored", "test", marks=pytest.mark.corpus("biored")),
+    pytest.param("bionlp13cg", "test", marks=pytest.mark.corpus("bionlp13cg")),
+]
 
 WordSpan = Tuple[int, int, str]  # first word, last word (inclusive), label
 
@@ -80,8 +85,8 @@ def char_spans(spans: List[WordSpan], words) -> List[Dict]:
 
 
 @pytest.mark.parametrize("corpus, split", CASES)
-def test_strict_scores_equal_seqeval_on_real_corpus(corpus, split, corpora_dir):
-    documents = load_corpus(corpus, split)
+def test_strict_scores_equal_seqeval_on_real_corpus(corpus, split, fixture_corpora_dir):
+    documents = load_corpus(corpus, split, corpora_dir=fixture_corpora_dir if corpus == "ncbi-disease" else None)
     labels = sorted({e["label"] for d in documents for e in d["entities"]})
     # Natural labels hold spaces; seqeval reads the type after "B-", so give it plain tags.
     tag_of = {label: f"T{i}" for i, label in enumerate(labels)}

@@ -37,6 +37,7 @@ def curve_dir(card_model, tmp_path_factory) -> Path:
     return out
 
 
+@pytest.mark.corpus("ncbi-disease", "biored")
 def test_card_from_real_results(card_model, results_file, curve_dir, tmp_path):
     results = json.loads(results_file.read_text())
     curve = json.loads((curve_dir / "few_shot_curve.json").read_text())

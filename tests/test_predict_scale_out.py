@@ -23,9 +23,9 @@ DOCUMENTS = 8
 
 
 @pytest.fixture(scope="module")
-def abstracts(corpora_dir):
+def abstracts(fixture_corpora_dir):
     """(PMID, title + abstract) of the first NCBI-disease test documents."""
-    documents = read_pubtator(corpora_dir / "pubtator" / "NCBIdisease_Test.PubTator")
+    documents = read_pubtator(fixture_corpora_dir / "pubtator" / "NCBIdisease_Test.PubTator")
     return [(document.document_id, document.text) for document, _ in zip(documents, range(DOCUMENTS))]
 
 

@@ -72,6 +72,7 @@ def call(client, text, labels, threshold=THRESHOLD, nested=False, multi_label=Fa
     return client.predict(text, labels, threshold, nested, multi_label, model, api_name="/predict")
 
 
+@pytest.mark.corpus("ncbi-disease", "bc5cdr", "biored")
 def test_gradio_client_predicts_real_entities(client, examples, space_model):
     example = examples[2]  # BioRED: six entity types
     highlighted, table, json_path, status = call(client, example["text"], example["labels"])
@@ -96,6 +97,7 @@ def test_gradio_client_predicts_real_entities(client, examples, space_model):
     assert result["threshold"] == THRESHOLD and result["flat_ner"] is True and result["text"] == example["text"]
 
 
+@pytest.mark.corpus("ncbi-disease", "bc5cdr", "biored")
 def test_long_text_is_windowed_not_truncated(client, examples, space_model):
     from gliner_biomed.models import load_model
     from gliner_biomed.modeling import split_words
@@ -112,6 +114,7 @@ def test_long_text_is_windowed_not_truncated(client, examples, space_model):
     assert "predicted in" in status
 
 
+@pytest.mark.corpus("ncbi-disease", "bc5cdr", "biored")
 @pytest.mark.parametrize(
     "text, labels, message",
     [
@@ -135,6 +138,7 @@ def test_labels_accept_chips_and_commas(space_app):
         space_app.parse_labels([f"type {i}" for i in range(26)])
 
 
+@pytest.mark.corpus("ncbi-disease", "bc5cdr", "biored")
 @pytest.mark.skipif(not CHROMIUM.is_file(), reason="Debian chromium is not installed at /usr/bin/chromium (apt-get install -y chromium)")
 def test_browser_highlights_entities_and_shows_errors(running_space, examples, tmp_path):
     from playwright.sync_api import expect, sync_playwright

@@ -27,7 +27,7 @@ from gliner_biomed.synth.cli import main as synth_main
 from gliner_biomed.synth.replay_server import ReplayServer, load_recordings
 from model_factory import selective_threshold
 from test_train_loop import fixed_batch_loss
-from test_train_support import tiny_encoder, tiny_train_config  # noqa: F401  (fixture)
+from train_helpers import tiny_encoder, tiny_train_config  # noqa: F401  (fixture)
 
 RECORDINGS = Path(__file__).resolve().parent / "data" / "synth" / "recorded_completions.jsonl"
 

@@ -118,6 +118,7 @@ def test_label_table_errors_name_the_file(tmp_path):
 
 # --- grounding on real text ------------------------------------------------------------------
 
+@pytest.mark.corpus("biored")
 def test_grounding_recovers_gold_offsets_from_distinct_mentions(biored_documents, normaliser):
     """The LLM lists each distinct (mention, label) once; grounding all occurrences recovers every
     word-aligned gold span (gold spans inside a word, e.g. "L180M" in "rtL180M", are dropped and counted)."""
@@ -140,6 +141,7 @@ def test_grounding_recovers_gold_offsets_from_distinct_mentions(biored_documents
     assert totals["found"] - totals["aligned_gold"] < 0.08 * totals["found"]
 
 
+@pytest.mark.corpus("biored")
 def test_grounding_survives_llm_perturbations(biored_documents, normaliser):
     """Re-cased and re-spaced mentions, plural/synonym labels, offsets off by a few characters,
     hallucinated mentions: the gold spans still come back, the hallucinations are dropped and counted."""
@@ -171,6 +173,7 @@ def test_grounding_survives_llm_perturbations(biored_documents, normaliser):
         assert result.counts["offset"] + result.counts["offset_corrected"] >= len(gold)
 
 
+@pytest.mark.corpus("biored")
 def test_offsets_pick_the_indicated_occurrence(biored_documents, normaliser):
     document = next(d for d in biored_documents if sum(e.mention == d.entities[0].mention for e in d.entities) >= 3)
     text, mention = document.text, document.entities[0].mention

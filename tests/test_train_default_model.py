@@ -11,7 +11,7 @@ import pytest
 from gliner_biomed.models import DEFAULT_MODEL_DIR, load_model
 from gliner_biomed.trainers.packaging import PACKAGE_FILE
 
-from test_train_support import run_cli
+from train_helpers import run_cli
 
 TEXT = "Naloxone reverses the antihypertensive effect of clonidine in patients with hypertension."
 

@@ -12,7 +12,10 @@ import torch
 from safetensors.torch import load_file
 
 from gliner_biomed.errors import BadInputError
-from test_train_support import run_cli, tiny_encoder, tiny_train_config  # noqa: F401  (fixture)
+from train_helpers import run_cli, tiny_encoder, tiny_train_config  # noqa: F401  (fixture)
+
+# The trainer reads its data by corpus name; these runs use BC5CDR and tmVar 3.
+pytestmark = pytest.mark.corpus("bc5cdr", "tmvar3")
 
 
 def fixed_batch_loss(trainer, examples) -> float:

@@ -22,6 +22,7 @@ def reachable(splitter, document) -> int:
     return sum(m.start in starts and m.end in ends for m in document.entities)
 
 
+@pytest.mark.corpus("bc5cdr")
 @pytest.mark.parametrize("kind", ["whitespace", "alphanumeric"])
 def test_offsets_are_sacred(bc5cdr_test, kind):
     splitter = WordSplitter.of_type(kind)
@@ -31,6 +32,7 @@ def test_offsets_are_sacred(bc5cdr_test, kind):
         assert "".join(document.text.split()) == "".join(word for word, _, _ in words)  # nothing dropped
 
 
+@pytest.mark.corpus("bc5cdr")
 def test_alphanumeric_splitter_reaches_mentions_inside_hyphenated_words(bc5cdr_test):
     whitespace, alphanumeric = WordSplitter.of_type("whitespace"), WordSplitter.of_type("alphanumeric")
     assert [w for w, _, _ in alphanumeric("cocaine-induced")] == ["cocaine", "-", "induced"]

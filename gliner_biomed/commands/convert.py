@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..convert import ConversionOptions, convert_checkpoint
-
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -24,11 +22,15 @@ def register(subparsers) -> None:
                         help="local folder with the labels encoder's tokenizer, if SOURCE has no labels_tokenizer/")
     parser.add_argument("--fused-span-head", action="store_true",
                         help="write fused_span_scoring=true: the fast span head (same entities up to float rounding "
-                        "of ~1e-6; see the README's performance section) instead of the reference's exact operations")
+                        "of ~1e-6; see docs/performance.md) instead of the reference's exact operations")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here, not at the top: torch + transformers cost seconds that `--help` and the
+    # commands without a model should not pay.
+    from ..convert import ConversionOptions, convert_checkpoint
+
     options = ConversionOptions(args.encoder_config, args.labels_encoder_config, args.labels_tokenizer, args.fused_span_head)
     output = convert_checkpoint(args.source, args.output, options)
     print(f"wrote {output}")

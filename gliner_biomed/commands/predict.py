@@ -11,7 +11,6 @@ from pathlib import Path
 
 from ..errors import bad_input_from
 from ..io_records import InputError, read_utf8_stdin
-from ..models import load_model, resolve_model_path
 from ..options import check_threshold
 from ..output_lock import exclusive_output
 
@@ -67,7 +66,10 @@ def parse_labels(value: str) -> list:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Model imports here, not at the top: torch + transformers cost seconds that `--help` and the
+    # other commands should not pay.
     from ..batch_predict import PredictFileConfig, predict_file
+    from ..models import load_model, resolve_model_path
     from ..sharding import default_worker_device, resolve_shard
 
     with bad_input_from(ValueError):  # everything is checked before the model is loaded or a file created
@@ -81,6 +83,10 @@ def run(args: argparse.Namespace) -> int:
     device = default_worker_device() if args.device == "auto" else args.device
     if args.input is None:
         text = read_utf8_stdin() if args.text == "-" else args.text
+        # One text: the entities are the whole output, so no loading bars (file jobs keep theirs).
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
         model = load_model(args.model, device=device)
         for entity in model.predict_entities(text, labels, **options):
             print(json.dumps(entity, ensure_ascii=False))
