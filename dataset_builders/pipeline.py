@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Tuple, Union
 
-from .corpora import SplitPlan, available_splits, corpus_spec, default_corpora_dir, split_documents
+from .corpora import SplitPlan, available_splits, corpus_spec, split_documents
+from .sources import resolve_corpus_dir
 from .examples import LEVELS, document_examples, unique_example_ids
 from .label_maps import load_label_map, read_label_map_file
 from .readers import ReadOptions, read_span_jsonl
@@ -69,7 +70,7 @@ class CorpusBuild:
         if self.name == SYNTHETIC:
             source = Path(self.options.synthetic_source)
             return [source if source.is_dir() else source.parent]
-        return [Path(self.options.corpora_dir) if self.options.corpora_dir is not None else default_corpora_dir()]
+        return [resolve_corpus_dir(self.name, self.options.corpora_dir)]
 
     def report(self, examples_per_kind: int = 20, portable: bool = False) -> Dict[str, object]:
         """The validation report, JSON-ready; ``portable``: source paths relative to
