@@ -41,12 +41,12 @@ def _one_line_error(err: str, command: str) -> str:
 # -- one error path ----------------------------------------------------------------------------
 
 def test_internal_failures_exit_1_bad_input_2_and_debug_shows_the_traceback(monkeypatch, capsys):
-    from gliner_biomed.commands import convert as convert_command
+    from gliner_biomed import convert as convert_module  # the command imports it when it runs
 
     def broken(*_args, **_kwargs):
         raise KeyError("a bug")
 
-    monkeypatch.setattr(convert_command, "convert_checkpoint", broken)
+    monkeypatch.setattr(convert_module, "convert_checkpoint", broken)
     assert main(["convert", "a", "b"]) == 1
     line = _one_line_error(capsys.readouterr().err, "convert")
     assert "internal error (KeyError)" in line and "--debug" in line
@@ -63,12 +63,12 @@ def test_error_classes_carry_their_exit_status():
 
 
 def test_a_huge_message_is_cut_with_a_note(monkeypatch, capsys):
-    from gliner_biomed.commands import convert as convert_command
+    from gliner_biomed import convert as convert_module  # the command imports it when it runs
 
     def refuse(*_args, **_kwargs):
         raise BadInputError("label " + "x" * 10_000 + " is too long")
 
-    monkeypatch.setattr(convert_command, "convert_checkpoint", refuse)
+    monkeypatch.setattr(convert_module, "convert_checkpoint", refuse)
     assert main(["convert", "a", "b"]) == 2
     line = _one_line_error(capsys.readouterr().err, "convert")
     assert len(line) < 2200 and "more characters)" in line

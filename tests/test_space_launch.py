@@ -52,13 +52,41 @@ def launches(space_app, monkeypatch):
     return seen
 
 
-def test_gradio_environment_sets_host_and_port_when_no_flag_does(space_app, launches, monkeypatch):
+# Gradio reads GRADIO_SERVER_PORT once, when gradio.http_server is first imported (as on a Space, where
+# the variables are set before the process starts): so this runs in a fresh process.
+LAUNCH_WITH_ENVIRONMENT = """
+import json, sys
+import gradio as gr
+from gliner_biomed.publishing.cli import load_space_app
+sys.path.insert(0, sys.argv[1])
+from test_space_launch import MentionsOfBrca1
+
+app, seen = load_space_app(), []
+real_launch = gr.Blocks.launch
+def launch(self, **kwargs):
+    real_launch(self, **kwargs, prevent_thread_lock=True, quiet=True)
+    seen.append({**kwargs, "url": self.local_url})
+    self.close()
+gr.Blocks.launch = launch
+app.load_model_source = lambda source: MentionsOfBrca1()
+app.load_examples = lambda: []
+assert app.main(["--model", "stand-in"]) == 0
+print(json.dumps({key: seen[-1].get(key) for key in ("server_name", "server_port", "url")}))
+"""
+
+
+def test_gradio_environment_sets_host_and_port_when_no_flag_does():
+    import subprocess
+    import sys
+
     port = free_port()
-    monkeypatch.setenv("GRADIO_SERVER_NAME", "127.0.0.1")
-    monkeypatch.setenv("GRADIO_SERVER_PORT", str(port))
-    assert space_app.main(["--model", "stand-in"]) == 0
-    assert launches[-1]["server_name"] is None and launches[-1]["server_port"] is None
-    assert launches[-1]["url"].rstrip("/") == f"http://127.0.0.1:{port}"
+    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port)}
+    done = subprocess.run([sys.executable, "-c", LAUNCH_WITH_ENVIRONMENT, str(Path(__file__).parent)],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    launched = json.loads(done.stdout.strip().splitlines()[-1])
+    assert launched["server_name"] is None and launched["server_port"] is None
+    assert launched["url"].rstrip("/") == f"http://127.0.0.1:{port}"
 
 
 def test_flags_win_over_the_gradio_environment(space_app, launches, monkeypatch):
