@@ -6,7 +6,8 @@ The cache lives under the Hugging Face cache convention, ``$HF_HOME/gliner-biome
 where KEY is the SHA-256 of every file of the package (its ``gliner_biomed_adapter.json`` records
 the base encoder's weights checksum, so a different base is a different key). Each cached folder
 carries a manifest of its own files' SHA-256: a folder that does not match it (corrupt, partly
-deleted) is rebuilt, never trusted. ``GLINER_BIOMED_NO_CACHE=1`` bypasses the cache."""
+deleted) is rebuilt, never trusted. ``GLINER_BIOMED_NO_CACHE=1`` bypasses the cache;
+``GLINER_BIOMED_CACHE_DIR`` puts it elsewhere (the tests use a temporary one)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from typing import Dict, Optional
 from .atomic_files import atomic_folder
 
 NO_CACHE_ENV = "GLINER_BIOMED_NO_CACHE"
+CACHE_DIR_ENV = "GLINER_BIOMED_CACHE_DIR"
 MANIFEST_FILE = "gliner_biomed_assembled.json"
 MANIFEST_FORMAT = 1  # bump when the assembly (load_adapter_package) gives different weights
 
@@ -31,6 +33,8 @@ def cache_disabled() -> bool:
 
 
 def cache_root() -> Path:
+    if os.environ.get(CACHE_DIR_ENV):
+        return Path(os.environ[CACHE_DIR_ENV]).expanduser() / "assembled"
     # read at call time: huggingface_hub's constants are frozen when it is first imported
     from huggingface_hub import constants
 
