@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Dict, Optional
 
 from .atomic_files import atomic_folder
+from .options import env_flag
 
 NO_CACHE_ENV = "GLINER_BIOMED_NO_CACHE"
 CACHE_DIR_ENV = "GLINER_BIOMED_CACHE_DIR"
@@ -29,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 
 def cache_disabled() -> bool:
-    return os.environ.get(NO_CACHE_ENV, "").strip().lower() not in ("", "0", "false", "no")
+    return env_flag(NO_CACHE_ENV)
 
 
 def cache_root() -> Path:
