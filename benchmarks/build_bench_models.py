@@ -22,7 +22,6 @@ Built folders are cached under ``runs/bench/models`` (git-ignored).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
 import json
 import shutil
@@ -100,6 +99,7 @@ def build_default(root: Path) -> tuple[Path, Path]:
     reference-format checkpoint of the same weights)."""
     from gliner import GLiNER, GLiNERConfig
 
+    from gliner_biomed.assembled_cache import package_key
     from gliner_biomed.convert import KEY_PREFIXES
     from gliner_biomed.models import DEFAULT_MODEL_DIR, load_model
 
@@ -108,7 +108,8 @@ def build_default(root: Path) -> tuple[Path, Path]:
     reference = Path(root) / "default-uni" / "reference"
     ours_dir = Path(root) / "default-uni" / "ours"
     # built from this exact default model? (the cache must not outlive a retrained default)
-    digest = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(Path(DEFAULT_MODEL_DIR).rglob("*.safetensors")))).hexdigest()
+    # all its files (config and tokenizer too, not only the weights), as the assembled-model cache keys it
+    digest = package_key(Path(DEFAULT_MODEL_DIR))
     stamp = reference / "built_from_default_model.sha256"
     if (reference / "gliner_config.json").is_file() and (not stamp.is_file() or stamp.read_text().strip() != digest):
         shutil.rmtree(reference)

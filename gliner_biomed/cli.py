@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 from typing import Callable, List, Optional
 
 from .errors import EXIT_BAD_INPUT, BadInputError, describe, exit_code_of, first_not_utf8
 from .log import DEFAULT_VERBOSITY, LEVELS, VERBOSITY_ENV, set_verbosity, verbosity_from_env
+from .options import env_flag
 
 DEBUG_ENV = "GLINER_BIOMED_DEBUG"
 
@@ -79,7 +79,7 @@ def check_arguments_are_utf8(argv: List[str]) -> None:
 
 
 def _debug_wanted(argv: List[str]) -> bool:
-    return "--debug" in argv or os.environ.get(DEBUG_ENV, "").strip().lower() not in ("", "0", "false", "no")
+    return "--debug" in argv or env_flag(DEBUG_ENV)
 
 
 def main(argv: Optional[List[str]] = None, build: Callable[[], argparse.ArgumentParser] = build_parser) -> int:

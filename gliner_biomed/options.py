@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import math
+import os
 from typing import Any, Dict, Iterable, List
 
 from .errors import BadInputError
+
+
+def env_flag(name: str) -> bool:
+    """Whether the environment variable ``name`` is set to something other than empty, 0, false or no."""
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
 
 
 def check_threshold(value, name: str = "--threshold") -> float:

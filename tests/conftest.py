@@ -61,6 +61,22 @@ def pytest_runtest_setup(item):
         _absent(f"corpus {', '.join(missing)} absent (fetch: gliner-biomed datasets download {missing[0] if len(missing) == 1 else 'all'})")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def assembled_models_cache(tmp_path_factory) -> Path:
+    """Models assembled from adapter packages are cached in a temporary folder, not the user's
+    Hugging Face cache (set in the environment, so the CLI subprocesses use it too)."""
+    from gliner_biomed.assembled_cache import CACHE_DIR_ENV
+
+    folder = tmp_path_factory.mktemp("gliner-biomed-cache")
+    previous = os.environ.get(CACHE_DIR_ENV)
+    os.environ[CACHE_DIR_ENV] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop(CACHE_DIR_ENV, None)
+    else:
+        os.environ[CACHE_DIR_ENV] = previous
+
+
 @pytest.fixture(scope="session")
 def corpora_dir() -> Path:
     for folder in _searched_without_fixtures():
