@@ -200,3 +200,4 @@ def test_readme_quickstart_runs(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     printed = result.stdout.strip().splitlines()
     assert "'label': 'disease'" in printed[0] and 0.0 < float(printed[-1]) <= 1.0
+    assert printed[1] == printed[0]  # the pipeline returns what predict_entities returns

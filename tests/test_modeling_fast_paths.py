@@ -17,7 +17,9 @@ def key(entities):
     return [(e["start"], e["end"], e["label"]) for e in entities]
 
 
-@pytest.fixture(scope="module", params=["uni", "bi"])
+# The levers live in the span head and the batching, which uni- and bi-encoders share; the bi-encoder
+# runs (44 s) are in the slow set.
+@pytest.fixture(scope="module", params=["uni", pytest.param("bi", marks=pytest.mark.slow)])
 def model(request, tmp_path_factory):
     return load_model(str(build_converted_model(tmp_path_factory.mktemp(request.param), request.param, "minilm")))
 

@@ -29,7 +29,13 @@ def ncbi_test_texts():
     return texts
 
 
-@pytest.fixture(scope="module", params=[(b, k) for b in BACKBONES for k in KINDS], ids=lambda p: f"{p[0]}-{p[1]}")
+# The MiniLM bi-encoder pair is the slowest (80 s) and adds no path that the tiny bi-encoder and the
+# MiniLM uni-encoder do not already prove in the default run: it runs with -m slow.
+SLOW_PAIRS = {("minilm", "bi")}
+PAIRS = [pytest.param((b, k), marks=pytest.mark.slow) if (b, k) in SLOW_PAIRS else (b, k) for b in BACKBONES for k in KINDS]
+
+
+@pytest.fixture(scope="module", params=PAIRS, ids=lambda p: f"{p[0]}-{p[1]}")
 def model_pair(request, tmp_path_factory):
     from gliner import GLiNER
 

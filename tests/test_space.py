@@ -132,6 +132,22 @@ def test_bad_input_gives_a_clear_message(client, text, labels, message):
     assert message in str(error.value) and "Traceback" not in str(error.value)
 
 
+@pytest.mark.parametrize(
+    "text, labels, message",
+    [("caf\udce9 fibrosis", ["disease"], "text 0 is not valid Unicode"), ("Cystic fibrosis.", ["dis\udce9ase"], "label 0 is not valid Unicode")],
+    ids=["text", "label"],
+)
+def test_lone_surrogates_get_a_one_line_message(space_app, space_model, text, labels, message):
+    """A lone surrogate (what non-UTF-8 bytes become in Python) in the text or a label: one line, no
+    traceback. gradio_client refuses to encode one, so the handler is called directly."""
+    import gradio as gr
+
+    predictor = space_app.Predictor(space_app.ModelRegistry({MODEL_NAME: str(space_model)}))
+    with pytest.raises(gr.Error) as error:
+        predictor.predict(text, labels, THRESHOLD, False, False, MODEL_NAME)
+    assert message in str(error.value) and "\n" not in str(error.value) and "Traceback" not in str(error.value)
+
+
 def test_labels_accept_chips_and_commas(space_app):
     assert space_app.parse_labels(["disease, chemical", "gene", "disease", "  cell   line "]) == ["disease", "chemical", "gene", "cell line"]
     with pytest.raises(space_app.InputError, match="at most 25"):
