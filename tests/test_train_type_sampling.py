@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 import pytest
 import torch
 
-from test_train_support import run_cli, tiny_encoder, tiny_train_config  # noqa: F401  (fixture)
+from train_helpers import run_cli, tiny_encoder, tiny_train_config  # noqa: F401  (fixture)
 
 CORPORA = ["tmvar3", "ncbi-disease", "bionlp13pc", "bionlp13cg", "gnormplus", "bionlp11id"]
 pytestmark = pytest.mark.corpus(*CORPORA)
