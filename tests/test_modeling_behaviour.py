@@ -109,6 +109,7 @@ def test_long_document_is_windowed_not_truncated(uni, abstracts):
         assert found == expected
 
 
+@pytest.mark.slow  # test_long_document_is_windowed_not_truncated proves the windows in the default run
 def test_entities_past_word_384_of_a_pubtator_set(bi, abstracts):
     text = " ".join(abstracts)  # the whole NCBI-disease test set as one text
     threshold = min(selective_threshold(bi, [a], PARITY_LABELS, keep=0.01) for a in abstracts[-5:])
@@ -312,7 +313,7 @@ print(json.dumps({"same": before == after, "entities": sum(map(len, before))}))
 """
 
 
-@pytest.mark.parametrize("kind", ["uni", "bi"])
+@pytest.mark.parametrize("kind", ["uni", pytest.param("bi", marks=pytest.mark.slow)])  # pushing is the same for both
 def test_push_to_hub_round_trip(kind, uni_dir, bi_dir, uni, bi, abstracts):
     from fake_hub import FakeHub, run_client
 

@@ -97,6 +97,7 @@ def test_gradio_client_predicts_real_entities(client, examples, space_model):
     assert result["threshold"] == THRESHOLD and result["flat_ner"] is True and result["text"] == example["text"]
 
 
+@pytest.mark.slow  # the Space hands the text to predict_entities, whose windowing test_modeling_behaviour proves
 @pytest.mark.corpus("ncbi-disease", "bc5cdr", "biored")
 def test_long_text_is_windowed_not_truncated(client, examples, space_model):
     from gliner_biomed.models import load_model
