@@ -191,6 +191,7 @@ class TinyCustomModel(BertModel):
 """
 
 
+@pytest.mark.slow  # test_modeling_behaviour::test_push_to_hub_round_trip pushes a real GLiNER model the same way
 def test_transformers_push_to_hub_and_from_pretrained_round_trip(hub, tmp_path):
     """A remote-code model (the way the project publishes GLiNER models) and its tokenizer go up and come back."""
     code_dir = tmp_path / "code"

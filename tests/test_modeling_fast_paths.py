@@ -39,6 +39,7 @@ def test_length_bucketing_changes_nothing(model, texts):
         ]
 
 
+@pytest.mark.slow  # the default run checks the fused head on the trained default model (below)
 def test_fused_span_scoring_matches_plain_path(model, texts):
     processor = model.processor
     subset = texts[:16]
