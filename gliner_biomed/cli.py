@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "gliner_biomed.commands.predict",
     "gliner_biomed.dataset_builders.cli",
     "gliner_biomed.evaluation.cli",
+    "gliner_biomed.evaluation.compare",
     "gliner_biomed.synth.cli",
     "gliner_biomed.bench.cli",
     "gliner_biomed.trainers.cli",

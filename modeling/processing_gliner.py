@@ -93,11 +93,13 @@ def check_texts(texts: Sequence[str]) -> None:
 
 
 def check_threshold(threshold: Any) -> float:
-    """``threshold`` as a float in [0, 1]; anything else (None, a string, NaN) is an error naming it."""
+    """``threshold`` as a float in [0, 1): scores are probabilities compared strictly greater, so 1
+    would keep nothing (the CLI refuses it too); anything else (None, a string, NaN) is an error
+    naming it."""
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
-        raise ValueError(f"threshold must be a number in [0, 1], got {threshold!r} ({type(threshold).__name__})")
-    if not 0.0 <= threshold <= 1.0:
-        raise ValueError(f"threshold must be in [0, 1], got {threshold}")
+        raise ValueError(f"threshold must be a number in [0, 1), got {threshold!r} ({type(threshold).__name__})")
+    if not 0.0 <= threshold < 1.0:
+        raise ValueError(f"threshold must be in [0, 1), got {threshold}")
     return float(threshold)
 
 

@@ -131,3 +131,42 @@ def test_few_shot_curve_json_png_and_resume(tiny_base_model, tmp_path):
     assert len(lines) == 3
     few_shot_curve(config)  # everything done: nothing is run again
     assert (tmp_path / "curve" / "runs.jsonl").read_text().splitlines() == lines
+
+
+def test_continue_adapter_trains_the_packages_own_adapter_and_bi_encoder_over_it(lora_model, tiny_encoder, tmp_path):
+    """continue_adapter: the package's adapter (not a merged copy) is what trains, over the same
+    base, so the result is again an adapter of that base; with labels_encoder the same text
+    encoder and heads become a bi-encoder whose frozen labels tower is named, not copied."""
+    from safetensors.torch import load_file
+
+    from gliner_biomed.trainers.config import TrainConfig
+    from gliner_biomed.trainers.loop import initial_model
+    from gliner_biomed.trainers.model_setup import set_trainable
+    from gliner_biomed.trainers.packaging import HEADS_FILE, head_state_dict
+
+    package = save_model_folder(lora_model, tmp_path / "package", base={"encoder": str(tiny_encoder)})
+    config = TrainConfig(init_model=str(package), continue_adapter=True, lora=True, output_dir=str(tmp_path / "run"))
+    model, base = initial_model(config)
+    assert has_lora(model) and base == {"encoder": str(tiny_encoder.resolve())}
+    torch.testing.assert_close(logits_of(model), logits_of(lora_model), rtol=0, atol=1e-6)
+    set_trainable(model, train_heads=True)
+    assert any("lora_" in name for name, p in model.named_parameters() if p.requires_grad)
+
+    bi_config = TrainConfig(init_model=str(package), continue_adapter=True, lora=True, labels_encoder=str(tiny_encoder),
+                            output_dir=str(tmp_path / "run-bi"))
+    bi, bi_base = initial_model(bi_config)
+    assert bi.config.is_bi_encoder and has_lora(bi) and bi_base["labels_encoder"] == str(tiny_encoder)
+    uni_heads = head_state_dict(lora_model)
+    for name, tensor in head_state_dict(bi, skip_labels_encoder=True).items():
+        if name in uni_heads:
+            assert torch.equal(tensor, uni_heads[name]), name
+    set_trainable(bi, train_heads=True)
+    assert not any(p.requires_grad for p in bi.labels_encoder.parameters())
+    with torch.no_grad():  # a trained-looking label projection
+        for parameter in bi.label_projection.parameters():
+            parameter.add_(0.1)
+    saved = save_model_folder(bi, tmp_path / "bi", base=bi_base)
+    assert not [k for k in load_file(str(saved / HEADS_FILE)) if k.startswith("labels_encoder.")]
+    recorded = json.loads((saved / PACKAGE_FILE).read_text())["base_labels_encoder"]
+    assert recorded["path"] == str(tiny_encoder.resolve()) and len(recorded["sha256"]) == 64
+    torch.testing.assert_close(logits_of(load_adapter_package(saved, merge=False)), logits_of(bi), rtol=0, atol=1e-6)

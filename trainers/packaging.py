@@ -84,8 +84,22 @@ def resolve_base_encoder(description: Dict, where: Path) -> Path:
     return folder
 
 
-def head_state_dict(model: GLiNERPreTrainedModel) -> Dict[str, torch.Tensor]:
-    return {name: tensor.detach().cpu().contiguous() for name, tensor in model.state_dict().items() if not name.startswith("text_encoder.")}
+def adapter_package_base_encoder(path) -> Path:
+    """The local folder of the encoder an adapter package's adapter was trained over."""
+    path = Path(path)
+    package = json.loads((path / PACKAGE_FILE).read_text(encoding="utf-8"))
+    if "base_encoder" not in package:
+        raise ValueError(f"{path}: an adapter over the GLiNER model {package.get('base_model')}, not over a plain encoder")
+    return resolve_base_encoder(package["base_encoder"], path)
+
+
+def labels_encoder_is_frozen(model: GLiNERPreTrainedModel) -> bool:
+    return model.config.is_bi_encoder and not any(p.requires_grad for p in model.labels_encoder.parameters())
+
+
+def head_state_dict(model: GLiNERPreTrainedModel, skip_labels_encoder: bool = False) -> Dict[str, torch.Tensor]:
+    skipped = ("text_encoder.", "labels_encoder.") if skip_labels_encoder else ("text_encoder.",)
+    return {name: tensor.detach().cpu().contiguous() for name, tensor in model.state_dict().items() if not name.startswith(skipped)}
 
 
 def save_model_folder(model: GLiNERPreTrainedModel, out_dir, base: Optional[Dict] = None, extra: Optional[Dict] = None,
@@ -98,8 +112,10 @@ def save_model_folder(model: GLiNERPreTrainedModel, out_dir, base: Optional[Dict
     package: Dict = {}
     with atomic_folder(out_dir, overwrite=True) as tmp:
         if has_lora(model):
-            if not base or set(base) not in ({"encoder"}, {"model"}):
+            if not base or set(base) - {"labels_encoder"} not in ({"encoder"}, {"model"}):
                 raise ValueError(f"saving a LoRA model needs its base: {{'encoder': folder}} or {{'model': folder}}, got {base!r}")
+            # A frozen labels encoder is the pretrained one: named like the base encoder, not copied.
+            frozen_labels = labels_encoder_is_frozen(model) and bool(base.get("labels_encoder"))
             # Only the project's own loader assembles a package, with its installed classes: no
             # remote-code copy of the config class (it could only go stale) and no auto_map to it.
             config = model.config.to_dict()
@@ -108,7 +124,7 @@ def save_model_folder(model: GLiNERPreTrainedModel, out_dir, base: Optional[Dict
             model.tokenizer.save_pretrained(tmp)
             if model.labels_tokenizer is not None:
                 model.labels_tokenizer.save_pretrained(tmp / "labels_tokenizer")
-            heads = head_state_dict(model)
+            heads = head_state_dict(model, skip_labels_encoder=frozen_labels)
             if heads_dtype is not None:
                 heads = {k: v.to(heads_dtype) if v.is_floating_point() else v for k, v in heads.items()}
             save_file(heads, str(tmp / HEADS_FILE))
@@ -119,13 +135,15 @@ def save_model_folder(model: GLiNERPreTrainedModel, out_dir, base: Optional[Dict
                 package = {"format": PACKAGE_FORMAT, "base_encoder": describe_base_encoder(base["encoder"])}
             else:
                 package = {"format": PACKAGE_FORMAT, "base_model": str(Path(base["model"]).resolve())}
+            if frozen_labels:
+                package["base_labels_encoder"] = describe_base_encoder(base["labels_encoder"])
             package.update(extra or {})
             (tmp / PACKAGE_FILE).write_text(json.dumps(package, indent=2) + "\n", encoding="utf-8")
         else:
             model.save_pretrained(str(tmp))
             if extra:
                 (tmp / "training_info.json").write_text(json.dumps(extra, indent=2) + "\n", encoding="utf-8")
-    if not model.config.is_bi_encoder and "hub_id" in package.get("base_encoder", {}):
+    if "hub_id" in package.get("base_encoder", {}):
         # over a published encoder: a standard PEFT adapter of the unchanged base
         from .standard_adapter import move_markers_to_unused_rows
 
@@ -157,9 +175,13 @@ def load_adapter_package(path, merge: bool = True, device: str = "cpu", trainabl
             # transformers' mean-and-covariance initialisation would be work (and a warning) for nothing
             base.resize_token_embeddings(config.encoder_config.vocab_size, mean_resizing=False)
     encoder = PeftModel.from_pretrained(base, str(path / ADAPTER_FOLDER), is_trainable=trainable)
-    model = model_class_for(config)(config, text_encoder=encoder)
+    backbones = {}
+    if "base_labels_encoder" in package:
+        labels_folder = resolve_base_encoder(package["base_labels_encoder"], path)
+        backbones["labels_encoder"] = AutoModel.from_pretrained(str(labels_folder)).requires_grad_(False)
+    model = model_class_for(config)(config, text_encoder=encoder, **backbones)
     heads = load_file(str(path / HEADS_FILE))
-    expected = set(head_state_dict(model))
+    expected = set(head_state_dict(model, skip_labels_encoder="labels_encoder" in backbones))
     if set(heads) != expected:
         raise ValueError(
             f"{path / HEADS_FILE}: tensors do not match the model (missing {sorted(expected - set(heads))[:5]}, "

@@ -43,23 +43,30 @@ def move_markers_to_unused_rows(package_dir) -> Path:
     vocab: Dict[str, int] = tokenizer["model"]["vocab"]
     base_vocab_size = len(vocab)
     old_ids = [entry["id"] for entry in tokenizer["added_tokens"] if entry["content"] in markers]
-    rows = adapter_config.get("trainable_token_indices", {}).get("word_embeddings")
-    if sorted(old_ids) != sorted(rows or []) or min(old_ids) < base_vocab_size:
-        raise ValueError(f"{package_dir}: the markers {markers} are not added rows {rows} past the base vocabulary")
-    free: List[str] = [UNUSED_TOKEN_PATTERN.format(index) for index in range(len(markers))]
-    missing = [token for token in free if token not in vocab]
-    if missing:
-        raise ValueError(f"{package_dir}: the base vocabulary has no unused rows {missing} to give the markers")
-    new_id = {old: vocab[free[position]] for position, old in enumerate(rows)}
-    for position, marker in enumerate(markers):
-        vocab[marker] = vocab.pop(free[position])
-    for entry in tokenizer["added_tokens"]:
-        if entry["content"] in markers:
-            entry["id"] = vocab[entry["content"]]
-    if [vocab[marker] for marker in markers] != [new_id[old] for old in old_ids]:
-        raise ValueError(f"{package_dir}: marker order in the tokenizer differs from the adapter's rows")
-    config["class_token_index"] = vocab[config["ent_token"]]
-    config["encoder_config"]["vocab_size"] = base_vocab_size
+    rows = adapter_config.get("trainable_token_indices", {}).get("word_embeddings") or []
+    if sorted(old_ids) != sorted(rows) and rows:
+        raise ValueError(f"{package_dir}: the markers {markers} are not the adapter's trainable rows {rows}")
+    if not rows:
+        new_id = {}  # a bi-encoder's text encoder reads no markers: nothing to move
+    elif all(vocab.get(marker) == old for marker, old in zip(markers, old_ids)) and max(old_ids) < base_vocab_size:
+        new_id = {old: old for old in rows}  # already on base rows (an adapter trained on from such a package)
+    elif min(old_ids) < base_vocab_size:
+        raise ValueError(f"{package_dir}: the markers {markers} are neither added rows past the base vocabulary nor its own rows")
+    else:
+        free: List[str] = [UNUSED_TOKEN_PATTERN.format(index) for index in range(len(markers))]
+        missing = [token for token in free if token not in vocab]
+        if missing:
+            raise ValueError(f"{package_dir}: the base vocabulary has no unused rows {missing} to give the markers")
+        new_id = {old: vocab[free[position]] for position, old in enumerate(rows)}
+        for position, marker in enumerate(markers):
+            vocab[marker] = vocab.pop(free[position])
+        for entry in tokenizer["added_tokens"]:
+            if entry["content"] in markers:
+                entry["id"] = vocab[entry["content"]]
+        if [vocab[marker] for marker in markers] != [new_id[old] for old in old_ids]:
+            raise ValueError(f"{package_dir}: marker order in the tokenizer differs from the adapter's rows")
+    if config["ent_token"] in vocab:
+        config["encoder_config"]["vocab_size"] = base_vocab_size
     package = _json(package_dir / PACKAGE_FILE)
     base_package = package["base_encoder"].get("package")
     hub_id = HUB_IDS_OF_PACKAGES.get(base_package)
@@ -67,7 +74,11 @@ def move_markers_to_unused_rows(package_dir) -> Path:
         raise ValueError(f"{package_dir}: no Hub id known for the base encoder {package['base_encoder']}")
     package["base_encoder"] = {"hub_id": hub_id, "package": base_package, "sha256": package["base_encoder"]["sha256"]}
     config["encoder_config"]["_name_or_path"] = hub_id
-    adapter_config["trainable_token_indices"] = {"word_embeddings": [new_id[old] for old in rows]}
+    labels_hub_id = package.get("base_labels_encoder", {}).get("hub_id")
+    if labels_hub_id and config.get("labels_encoder_config"):
+        config["labels_encoder_config"]["_name_or_path"] = labels_hub_id
+    if rows:
+        adapter_config["trainable_token_indices"] = {"word_embeddings": [new_id[old] for old in rows]}
     adapter_config["base_model_name_or_path"] = hub_id
 
     with atomic_folder(package_dir, overwrite=True) as tmp:
@@ -86,7 +97,12 @@ def move_markers_to_unused_rows(package_dir) -> Path:
 
 def adapter_card(hub_id: str, adapter_config: Dict) -> str:
     """The adapter folder's card: what it adapts and how to load it with plain PEFT."""
-    rows = adapter_config["trainable_token_indices"]["word_embeddings"]
+    rows = adapter_config.get("trainable_token_indices", {}).get("word_embeddings")
+    markers = (
+        f"The prompt markers `<<ENT>>` and `<<SEP>>` use the vocabulary's unused rows {rows} (`[unused0]`,\n"
+        "`[unused1]`), whose trained embeddings the adapter holds, so the base loads unchanged:\n"
+        if rows else "The base loads unchanged:\n"
+    )
     return f"""---
 base_model: {hub_id}
 library_name: peft
@@ -96,14 +112,11 @@ tags:
 - gliner
 ---
 
-# LoRA adapter of the gliner-biomed default model's text encoder
+# LoRA adapter of a gliner-biomed span model's text encoder
 
-The text encoder of the gliner-biomed default span model (zero-shot biomedical NER) is
+The text encoder of this gliner-biomed span model (zero-shot biomedical NER) is
 `{hub_id}` with this LoRA adapter (rank {adapter_config["r"]}, alpha
-{adapter_config["lora_alpha"]}, on {", ".join(adapter_config["target_modules"])}). The prompt
-markers `<<ENT>>` and `<<SEP>>` use the vocabulary's unused rows {rows} (`[unused0]`,
-`[unused1]`), whose trained embeddings the adapter holds, so the base loads unchanged:
-
+{adapter_config["lora_alpha"]}, on {", ".join(adapter_config["target_modules"])}). {markers}
 ```python
 from peft import PeftModel
 from transformers import AutoModel
