@@ -94,9 +94,10 @@ def build_minilm(root: Path) -> tuple[Path, Path]:
     return converted, root / "reference"
 
 
-def build_default(root: Path) -> tuple[Path, Path]:
-    """(a copy of the shipped default model read with the reference's word splitter, a
-    reference-format checkpoint of the same weights)."""
+def build_default(root: Path, package_dir: Path | None = None) -> tuple[Path, Path]:
+    """(a copy of the shipped default model (or of the adapter package ``package_dir``, uni- or
+    bi-encoder) read with the reference's word splitter, a reference-format checkpoint of the same
+    weights)."""
     from gliner import GLiNER, GLiNERConfig
 
     from gliner_biomed.assembled_cache import package_key
@@ -105,24 +106,26 @@ def build_default(root: Path) -> tuple[Path, Path]:
 
     from model_factory import minilm_dir
 
-    reference = Path(root) / "default-uni" / "reference"
-    ours_dir = Path(root) / "default-uni" / "ours"
+    package_dir = Path(package_dir or DEFAULT_MODEL_DIR)
+    name = "default" if package_dir == Path(DEFAULT_MODEL_DIR) else package_dir.name
+    reference = Path(root) / name / "reference"
+    ours_dir = Path(root) / name / "ours"
     # built from this exact default model? (the cache must not outlive a retrained default)
     # all its files (config and tokenizer too, not only the weights), as the assembled-model cache keys it
-    digest = package_key(Path(DEFAULT_MODEL_DIR))
+    digest = package_key(package_dir)
     stamp = reference / "built_from_default_model.sha256"
     if (reference / "gliner_config.json").is_file() and (not stamp.is_file() or stamp.read_text().strip() != digest):
         shutil.rmtree(reference)
         shutil.rmtree(ours_dir, ignore_errors=True)
     if not (ours_dir / "config.json").is_file():
-        shutil.copytree(DEFAULT_MODEL_DIR, ours_dir, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(package_dir, ours_dir, ignore=shutil.ignore_patterns("__pycache__"))
         config_file = ours_dir / "config.json"
         config_file.write_text(json.dumps({**json.loads(config_file.read_text()), "words_splitter_type": "whitespace"}, indent=2) + "\n")
     if not (reference / "gliner_config.json").is_file():
         ours = load_model(str(ours_dir))  # the LoRA adapter merged into the encoder
         cfg = ours.config
         config = GLiNERConfig(
-            model_name=str(minilm_dir()), hidden_size=cfg.hidden_size, max_width=cfg.max_width, max_len=cfg.max_len,
+            model_name=str(minilm_dir()), labels_encoder=str(minilm_dir()) if cfg.is_bi_encoder else None, hidden_size=cfg.hidden_size, max_width=cfg.max_width, max_len=cfg.max_len,
             dropout=cfg.dropout, max_types=cfg.max_types, num_rnn_layers=cfg.num_rnn_layers,
             embed_ent_token=cfg.embed_ent_token, ent_token=cfg.ent_token, sep_token=cfg.sep_token,
             span_mode=cfg.span_mode, subtoken_pooling=cfg.subtoken_pooling,
@@ -152,10 +155,15 @@ def build_default(root: Path) -> tuple[Path, Path]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="cache folder of the built models")
+    parser.add_argument("--package", type=Path, action="append", default=[],
+                        help="also build the pair of this trained adapter package (e.g. a second shipped model); repeatable")
     args = parser.parse_args(argv)
     for name, build in (("small", build_small), ("minilm", build_minilm), ("default", build_default)):
         converted, reference = build(args.root)
         print(f"{name}: ours={converted} reference={reference}")
+    for package in args.package:
+        converted, reference = build_default(args.root, package)
+        print(f"{package.name}: ours={converted} reference={reference}")
     return 0
 
 

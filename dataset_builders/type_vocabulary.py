@@ -354,6 +354,22 @@ class TypeVocabulary:
                 out[self.groups[label].name] = frozenset(t for t, r in relations.items() if r == "covers")
         return dict(sorted(out.items()))
 
+    def contrast_groups(self, corpus: str, gold_source_types: Iterable[str]) -> List[str]:
+        """Natural names of the groups that exclude every gold type of an example of ``corpus``
+        (disjoint: no synonym, ancestor, descendant or overlap of any) and that the corpus does not
+        annotate (so they are not askable as ordinary negatives: its other mentions may be of
+        them). Asked in a prompt, such a type is judged only on the example's gold mentions."""
+        cache_key = ("contrast", corpus, frozenset(gold_source_types))
+        if cache_key not in self._judgements:
+            golds = [self._members[f"{corpus}:{t}"] for t in cache_key[2] if f"{corpus}:{t}" in self._members]
+            askable = self.askable_groups(corpus)
+            self._judgements[cache_key] = sorted(
+                self.groups[key].name for key, group in self.groups.items()
+                if group.surface_forms and key not in askable and golds
+                and all(self._relation(key, gold, frozenset()) == "excludes" for gold in golds)
+            )
+        return self._judgements[cache_key]
+
     def negatives_for(self, corpus: str, gold_types: Iterable[str] = ()) -> List[str]:
         """Natural names of the groups that may be asked as negatives in an example of ``corpus``
         whose gold source types are ``gold_types`` (all its mentions are annotated and none is one)."""

@@ -437,6 +437,7 @@ class GLiNERPreTrainedModel(PreTrainedModel):
         label_mask: Optional[torch.Tensor] = None,
         focal_alpha: float = -1.0,
         focal_gamma: float = 0.0,
+        span_loss_mask: Optional[torch.Tensor] = None,
     ) -> GLiNEROutput:
         """
         Args:
@@ -445,6 +446,8 @@ class GLiNERPreTrainedModel(PreTrainedModel):
             label_embeddings: `(batch, num_labels, hidden)` before `label_projection`.
             span_labels: `(batch, num_words, max_width, num_labels)` 0/1 targets (training).
             label_mask: `(batch, num_labels)`, true for real labels (training).
+            span_loss_mask: `(batch, num_words, max_width, num_labels)`, true where a target is
+                known (training; e.g. a type judged only on an example's gold mentions).
         """
         span_mask = enumerate_spans(word_lengths, words.shape[1], self.config.max_width)
         logits = self.span_head(words, self.label_projection(label_embeddings), fused=self.config.fused_span_scoring)
@@ -453,6 +456,8 @@ class GLiNERPreTrainedModel(PreTrainedModel):
             cell_mask = span_mask[..., None].to(logits.dtype)
             if label_mask is not None:
                 cell_mask = cell_mask * label_mask[:, None, None, :].to(logits.dtype)
+            if span_loss_mask is not None:
+                cell_mask = cell_mask * span_loss_mask.to(logits.dtype)
             loss = focal_loss_with_logits(logits, span_labels.to(logits.dtype), cell_mask, focal_alpha, focal_gamma)
         return GLiNEROutput(loss=loss, logits=logits, span_mask=span_mask)
 
@@ -625,6 +630,7 @@ class GLiNERUniEncoderModel(GLiNERPreTrainedModel):
         span_labels: Optional[torch.Tensor] = None,
         focal_alpha: float = -1.0,
         focal_gamma: float = 0.0,
+        span_loss_mask: Optional[torch.Tensor] = None,
         **kwargs,
     ) -> GLiNEROutput:
         """
@@ -633,6 +639,7 @@ class GLiNERUniEncoderModel(GLiNERPreTrainedModel):
             word_index: `(batch, seq_len)` word index + 1 at each word's representative sub-token.
             word_lengths: `(batch,)` words per text.
             span_labels: `(batch, max_words, max_width, num_labels)` targets, for training.
+            span_loss_mask: same shape, true where a target is known (training; default: all).
         Returns:
             `GLiNEROutput` with logits `(batch, max_words, max_width, num_labels)`, where
             `num_labels` is the most prompts of any row (rows with fewer are zero-padded).
@@ -649,7 +656,8 @@ class GLiNERUniEncoderModel(GLiNERPreTrainedModel):
         label_embeddings[label_mask] = states[rows, positions]
 
         words = self.encode_words(states, word_index, word_lengths)
-        return self.score_spans(words, word_lengths, label_embeddings, span_labels, label_mask, focal_alpha, focal_gamma)
+        return self.score_spans(words, word_lengths, label_embeddings, span_labels, label_mask, focal_alpha, focal_gamma,
+                                span_loss_mask)
 
 
 # -- bi-encoder ------------------------------------------------------------------------------
@@ -700,6 +708,7 @@ class GLiNERBiEncoderModel(GLiNERPreTrainedModel):
         label_mask: Optional[torch.Tensor] = None,
         focal_alpha: float = -1.0,
         focal_gamma: float = 0.0,
+        span_loss_mask: Optional[torch.Tensor] = None,
         **kwargs,
     ) -> GLiNEROutput:
         """
@@ -712,6 +721,8 @@ class GLiNERBiEncoderModel(GLiNERPreTrainedModel):
                 or `(batch, num_labels, hidden)`.
             span_labels: `(batch, max_words, max_width, num_labels)` targets, for training.
             label_mask: `(batch, num_labels)` true for real labels, for training.
+            span_loss_mask: `(batch, max_words, max_width, num_labels)`, true where a target is
+                known (training; default: all).
         Returns:
             `GLiNEROutput` with logits `(batch, max_words, max_width, num_labels)`.
         """
@@ -723,4 +734,5 @@ class GLiNERBiEncoderModel(GLiNERPreTrainedModel):
             label_embeddings = label_embeddings.unsqueeze(0).expand(input_ids.shape[0], -1, -1)
 
         words = self.encode_words(self.encode_text(input_ids, attention_mask), word_index, word_lengths)
-        return self.score_spans(words, word_lengths, label_embeddings, span_labels, label_mask, focal_alpha, focal_gamma)
+        return self.score_spans(words, word_lengths, label_embeddings, span_labels, label_mask, focal_alpha, focal_gamma,
+                                span_loss_mask)

@@ -192,3 +192,15 @@ def test_real_sentences_end_to_end_with_quality_figures(tmp_path, capsys):
     judged = report["compatible_as_written_else_head"]
     assert judged["judged"] + judged["unknown_to_vocabulary"] == report["overlapping_gold"]["entities"]
     assert judged["judged"] >= 10 and judged["rate"] >= 0.6  # BioNLP09 proteins typed by their own sentences
+
+
+def test_unseen_suite_withholding_keeps_the_suite_phrases_out_and_lets_other_types_in():
+    """--withhold-types unseen-suite: what the unseen-types suite reads stays out of the mined corpus
+    (Chia's "drug" and every type headed by it), other held-out names of the vocabulary may be mined."""
+    from gliner_biomed.evaluation.suites import load_suite, phrases_read
+
+    text = "Several cytokines, including IL-6 and TNF-alpha, and anticancer drugs such as cisplatin were given."
+    withheld = WithheldTypes(phrases_read(load_suite("unseen-types")))
+    answer = json.loads(matches_as_answer(text, mine(text), withheld))
+    assert {(e["text"], e["label"]) for e in answer["entities"]} == {("IL-6", "cytokine"), ("TNF-alpha", "cytokine")}
+    assert {(e["text"], e["label"]) for e in answer["withheld"]} == {("cisplatin", "anticancer drug")}

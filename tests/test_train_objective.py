@@ -144,3 +144,25 @@ def test_few_shot_sample_covers_every_type():
     assert counts == {"x": 2, "y": 2}
     assert few_shot_sample(examples, 0, seed=0) == []
     assert few_shot_sample(examples, 2, seed=0) == chosen
+
+
+def test_span_loss_mask_removes_exactly_the_masked_cells_from_the_loss(tmp_path):
+    """A contrast type's column counts only where the mask is true (its example's gold mentions)."""
+    from gliner_biomed.trainers.collator import SpanCollator
+    from gliner_biomed.trainers.model_setup import ModelSpec, build_model
+    from model_factory import build_tiny_deberta
+
+    torch.manual_seed(0)
+    model = build_model(ModelSpec(encoder=str(build_tiny_deberta(tmp_path / "enc")), hidden_size=32, max_width=4)).eval()
+    examples = [{"tokenized_text": "Tamoxifen and BRCA1 were studied .".split(), "ner": [[0, 0, "chemical"]],
+                 "contrast_labels": ["gene"]}]
+    batch = SpanCollator(model, LabelSampling())(examples, random.Random(0), label_sets=[["chemical", "gene"]])
+    mask = batch.pop("span_loss_mask")
+    assert mask[0, :, :, 0].all() and mask[0, :, :, 1].sum() == 1 and mask[0, 0, 0, 1]
+    with torch.no_grad():
+        full = model(**batch).loss
+        masked = model(**batch, span_loss_mask=mask).loss
+        cells = torch.nn.functional.binary_cross_entropy_with_logits(model(**batch).logits, batch["span_labels"], reduction="none")
+    spans = model(**batch).span_mask[0]
+    dropped = (cells[0, :, :, 1] * spans * (~mask[0, :, :, 1])).sum()
+    assert masked < full and torch.isclose(full - masked, dropped, rtol=1e-4)

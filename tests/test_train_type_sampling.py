@@ -261,3 +261,37 @@ def test_resume_with_vocabulary_and_mixed_batches_equals_uninterrupted_run(tiny_
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     expected, got = (load_file(str(folder / "final" / "model.safetensors")) for folder in (whole, broken))
     assert all(torch.equal(expected[name], got[name]) for name in expected)
+
+
+def test_contrast_types_are_disjoint_unannotated_and_judged_only_on_gold_mentions(sources, vocabulary):
+    """Contrast types: never a type the example's gold mentions could have (no conflict-table
+    phrase), never a type its corpus annotates (those are ordinary negatives); the loss mask keeps
+    their column only on the example's gold mentions, where the target is 0."""
+    from gliner_biomed.trainers.collator import contrast_loss_mask, span_label_tensor
+
+    chemical_groups = vocabulary.contrast_groups("bionlp13pc", ["Simple_chemical"])
+    assert "gene or gene product" not in chemical_groups  # BioNLP13PC annotates gene products: askable
+    disease_groups = vocabulary.contrast_groups("ncbi-disease", ["SpecificDisease"])
+    assert {"chemical", "gene or gene product", "cell line"} <= set(disease_groups)
+    assert not {"disease", "drug", "adverse event"} & set(disease_groups)  # own, held-out only, descendant
+    draw = sampler(drop_type_prob=0.0, vocabulary_negatives=2, contrast_types=4)
+    seen = 0
+    for seed in range(30):
+        batch = [random.Random(seed * 5 + i).choice(examples) for i, (_, examples) in enumerate(sources)]
+        rewritten, label_sets = draw(batch, random.Random(seed))
+        targets = span_label_tensor(rewritten, label_sets, 12)
+        mask = contrast_loss_mask(rewritten, label_sets, targets)
+        for row, (original, example, labels) in enumerate(zip(batch, rewritten, label_sets)):
+            golds = {label for _, _, label in original["ner"]}
+            allowed = set(vocabulary.contrast_groups(original["corpus"], golds))
+            for phrase in example["contrast_labels"]:
+                seen += 1
+                assert vocabulary.group_of(phrase) in allowed, (original["corpus"], phrase)
+                assert all(phrase not in vocabulary.conflicts(vocabulary.group_of_source(original["corpus"], g)) for g in golds)
+                column = labels.index(phrase)
+                assert mask[row, ..., column].sum() == len({(s, e) for s, e, _ in original["ner"] if e - s < 12})
+                assert targets[row, ..., column].sum() == 0 and not any(label == phrase for *_, label in example["ner"])
+            for column, label in enumerate(labels):
+                if label not in example["contrast_labels"]:
+                    assert mask[row, ..., column].all()
+    assert seen > 50

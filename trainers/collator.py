@@ -73,6 +73,26 @@ def span_label_tensor(examples: Sequence[Mapping], label_sets: Sequence[Sequence
     return targets[..., :num_labels] if num_labels else targets[..., :0]
 
 
+def contrast_loss_mask(examples: Sequence[Mapping], label_sets: Sequence[Sequence[str]], span_labels: torch.Tensor) -> Optional[torch.Tensor]:
+    """`span_labels`-shaped mask, or None when no example has ``contrast_labels``: a contrast type
+    of an example is judged only on that example's gold mentions (they are not of it); every
+    other cell of its column is unknown (the corpus does not annotate that type)."""
+    if not any(example.get("contrast_labels") for example in examples):
+        return None
+    mask = torch.ones_like(span_labels, dtype=torch.bool)
+    max_width = span_labels.shape[2]
+    for row, (example, labels) in enumerate(zip(examples, label_sets)):
+        contrast = set(example.get("contrast_labels") or ())
+        for column, label in enumerate(labels):
+            if label not in contrast:
+                continue
+            mask[row, :, :, column] = False
+            for start, end, _ in example["ner"]:
+                if end - start < max_width:
+                    mask[row, start, end - start, column] = True
+    return mask
+
+
 class SpanCollator:
     """Builds one training batch for a uni- or bi-encoder model."""
 
@@ -105,6 +125,9 @@ class SpanCollator:
             batch = dict(self.processor.encode_texts(words))
             batch.update(self.processor.encode_labels(shared))
             batch["span_labels"] = span_label_tensor(examples, [shared] * len(examples), self.config.max_width)
+            loss_mask = contrast_loss_mask(examples, [shared] * len(examples), batch["span_labels"])
+            if loss_mask is not None:
+                batch["span_loss_mask"] = loss_mask
             if self.type_sampler is None:
                 batch["label_mask"] = torch.ones(len(examples), len(shared), dtype=torch.bool)
             else:  # a type is scored only where the example's own policy may ask it (mixed corpora)
@@ -114,6 +137,9 @@ class SpanCollator:
             raise ValueError("no entity type in this batch (no entities and no negative types)")
         batch = dict(self.processor.encode_texts(words, label_sets))
         batch["span_labels"] = span_label_tensor(examples, label_sets, self.config.max_width)
+        loss_mask = contrast_loss_mask(examples, label_sets, batch["span_labels"])
+        if loss_mask is not None:
+            batch["span_loss_mask"] = loss_mask
         return batch
 
     def readable(self, words: Sequence[str]) -> List[str]:

@@ -62,6 +62,7 @@ class TrainConfig:
     surface_form_sampling: str = "hierarchy"  # with type_vocabulary: canonical, synonyms (own group) or hierarchy (+ exhaustive ancestors)
     drop_type_prob: float = 0.1  # with type_vocabulary: chance each gold type is left out of a prompt
     vocabulary_negatives: int = 4  # with type_vocabulary: up to this many policy-checked negative types per example
+    contrast_types: int = 0  # with type_vocabulary: up to this many types disjoint from an example's gold types that its corpus does not annotate, judged on its gold mentions only
     mixed_corpus_batches: bool = False  # each example of a batch from a source drawn by weight (needs type_vocabulary)
     # -- optimisation --------------------------------------------------------------------
     lr_encoder: float = 1e-5
@@ -121,8 +122,9 @@ class TrainConfig:
             return None
         from .type_sampling import TypeSampling
 
-        return TypeSampling(str(self.type_vocabulary), self.surface_form_sampling, self.drop_type_prob,
-                            self.vocabulary_negatives, self.shuffle_labels, self.max_types)
+        return TypeSampling(vocabulary=str(self.type_vocabulary), surface_form_sampling=self.surface_form_sampling,
+                            drop_type_prob=self.drop_type_prob, vocabulary_negatives=self.vocabulary_negatives,
+                            contrast_types=self.contrast_types, shuffle=self.shuffle_labels, max_types=self.max_types)
 
     def _check_numbers(self) -> None:
         # A negative learning rate trains "successfully" towards a loss of 1e19: refused up front.

@@ -12,7 +12,12 @@ Examples of a corpus the vocabulary has a policy for carry their corpus's own so
    covers them and labels them);
 3. up to ``vocabulary_negatives`` negative types are added from the whole vocabulary, each one
    allowed by the corpus's negative policy and in conflict with none of the example's gold types;
-4. the prompt is shuffled and capped, and ``ner`` is rewritten into the prompt's phrasings: a gold
+4. up to ``contrast_types`` contrast types are added: groups disjoint from every gold type of the
+   example that the corpus does not annotate (BC5CDR's chemicals are not genes, but BC5CDR text has
+   unannotated genes). They are judged only on the example's gold mentions (``contrast_labels``:
+   the collator masks their other spans), which teaches "tamoxifen is not a gene" without teaching
+   that an unannotated gene is not one;
+5. the prompt is shuffled and capped, and ``ner`` is rewritten into the prompt's phrasings: a gold
    mention is labelled with EVERY asked label whose group covers its type (``mutation`` and
    ``protein mutation`` both mark W486C), never with a label that merely might apply (such labels
    are not asked: see ``TypeVocabulary.label_judgements``).
@@ -40,6 +45,7 @@ class TypeSampling:
     surface_form_sampling: str = "hierarchy"  # canonical (label-map label), synonyms (own group), hierarchy (+ exhaustive ancestors)
     drop_type_prob: float = 0.1  # chance each gold type is left out of the prompt
     vocabulary_negatives: int = 4  # up to this many negative types per example (drawn in [0, n])
+    contrast_types: int = 0  # up to this many contrast types per example (drawn in [0, n]), judged on its gold mentions only
     shuffle: bool = True
     max_types: int = 25
 
@@ -50,6 +56,8 @@ class TypeSampling:
             raise ValueError(f"drop_type_prob must be in [0, 1), got {self.drop_type_prob}")
         if self.vocabulary_negatives < 0:
             raise ValueError(f"vocabulary_negatives must be >= 0, got {self.vocabulary_negatives}")
+        if self.contrast_types < 0:
+            raise ValueError(f"contrast_types must be >= 0, got {self.contrast_types}")
         if self.max_types < 1:
             raise ValueError(f"max_types must be >= 1, got {self.max_types}")
 
@@ -73,19 +81,20 @@ class VocabularyPromptSampler:
         self.vocabulary.check_label_maps([c for c in dict.fromkeys(corpora) if self.knows(c)])
 
     def __call__(self, examples: Sequence[Mapping], rng: random.Random) -> Tuple[List[Dict], List[List[str]]]:
-        """(examples with ``ner`` in prompt phrasings, one prompt per example)."""
+        """(examples with ``ner`` in prompt phrasings and their ``contrast_labels``, one prompt per example)."""
         out_examples, label_sets = [], []
         for example in examples:
+            contrast: List[str] = []
             if self.knows(example.get("corpus")):
-                labels, ner = self._vocabulary_prompt(example, rng)
+                labels, ner, contrast = self._vocabulary_prompt(example, rng)
             else:
                 labels, ner = self._plain_prompt(example, rng), [list(entity) for entity in example["ner"]]
-            out_examples.append({**example, "ner": ner})
+            out_examples.append({**example, "ner": ner, "contrast_labels": contrast})
             label_sets.append(labels)
         return out_examples, label_sets
 
     # -- one example ---------------------------------------------------------------------------
-    def _vocabulary_prompt(self, example: Mapping, rng: random.Random) -> Tuple[List[str], List[List]]:
+    def _vocabulary_prompt(self, example: Mapping, rng: random.Random) -> Tuple[List[str], List[List], List[str]]:
         corpus = example["corpus"]
         golds = list(dict.fromkeys(label for _, _, label in example["ner"]))
         judged = self.vocabulary.label_judgements(corpus, golds)
@@ -100,18 +109,27 @@ class VocabularyPromptSampler:
         count = rng.randint(0, self.sampling.vocabulary_negatives) if self.sampling.vocabulary_negatives else 0
         for group in rng.sample(negatives, min(count, len(negatives))):
             asked.setdefault(self._negative_phrase(group, rng), group)
+        contrast: Dict[str, str] = {}
+        if self.sampling.contrast_types and example["ner"]:
+            candidates = self.vocabulary.contrast_groups(corpus, golds)
+            count = rng.randint(0, self.sampling.contrast_types)
+            for group in rng.sample(candidates, min(count, len(candidates))):
+                phrase = self._negative_phrase(group, rng)
+                if phrase not in asked:
+                    contrast[phrase] = group
         if not asked:  # every type dropped and no negative allowed: keep one gold type rather than an empty prompt
             gold = golds[0] if golds else None
             if gold is None:
-                return [], []
+                return [], [], []
             group = self._positive_group(corpus, gold, judged, rng)
             asked[self._phrase(corpus, gold, group, rng)] = group
-        labels = list(asked)
+        labels = list(asked) + list(contrast)
         if self.sampling.shuffle:
             rng.shuffle(labels)
         labels = labels[: self.sampling.max_types]
-        ner = [[start, end, phrase] for start, end, gold in example["ner"] for phrase in labels if gold in judged[asked[phrase]]]
-        return labels, ner
+        ner = [[start, end, phrase] for start, end, gold in example["ner"] for phrase in labels
+               if phrase in asked and gold in judged[asked[phrase]]]
+        return labels, ner, [phrase for phrase in labels if phrase in contrast]
 
     def _positive_group(self, corpus: str, gold: str, judged: Mapping[str, frozenset], rng: random.Random) -> str:
         """The group a gold type is asked under: its own, or (hierarchy) an exhaustive ancestor;

@@ -142,6 +142,16 @@ def _check_dataset(raw: Mapping, where: str, known_corpora: List[str]) -> SuiteD
     return dataset
 
 
+def phrases_read(suite: "Suite") -> List[str]:
+    """Every phrase a model reads when it is scored on ``suite`` (each prompt, or the label where
+    the dataset gives no prompt): what training must not show to keep the suite unseen."""
+    phrases: List[str] = []
+    for dataset in suite.datasets:
+        read = dataset.model_labels()
+        phrases += list(read.values()) if isinstance(read, dict) else read
+    return list(dict.fromkeys(phrases))
+
+
 def load_suite(name_or_path: Union[str, Path]) -> Suite:
     """A shipped suite by name (``zero-shot``) or a suite YAML file, checked against the corpora."""
     from gliner_biomed.dataset_builders import list_corpora
