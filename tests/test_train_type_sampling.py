@@ -194,13 +194,16 @@ def test_recipes_load_and_the_open_types_recipe_covers_its_corpora():
 
     configs = Path(__file__).resolve().parents[1] / "configs"
     assert load_config(configs / "train_default.yaml", {"encoder": "enc"}).type_sampling() is None  # old behaviour kept
-    config = load_config(configs / "train_open_types.yaml", {"encoder": "enc"})
-    assert config.mixed_corpus_batches and config.embed_ent_token
-    draw = VocabularyPromptSampler(config.type_sampling())
-    corpora = [SourceSpec.parse(text).corpus for text in config.data]
-    assert all(draw.knows(corpus) for corpus in corpora)
-    draw.check_corpora(corpora)
-    assert not {"ncbi-disease", "biored", "chia"} & set(corpora)  # zero-shot and unseen-type corpora stay out
+    for recipe in ("train_open_types.yaml", "train_open_types_bi.yaml"):
+        config = load_config(configs / recipe, {})
+        assert config.init_model == "gliner_biomed/default_model" and config.continue_adapter and config.lora, recipe
+        assert config.mixed_corpus_batches and (config.embed_ent_token or config.labels_encoder), recipe
+        draw = VocabularyPromptSampler(config.type_sampling())
+        corpora = [SourceSpec.parse(text).corpus for text in config.data]
+        assert all(draw.knows(corpus) for corpus in corpora if corpus != "synthetic"), recipe
+        draw.check_corpora(corpora)
+        assert "synthetic" in corpora and config.synthetic_source, recipe  # the mined open-type corpus
+        assert not {"ncbi-disease", "biored", "chia"} & set(corpora)  # zero-shot and unseen-type corpora stay out
 
 
 def test_bad_type_options_are_errors(tiny_encoder, tmp_path):
