@@ -6,10 +6,22 @@ the download cache that exists). A test that reads whole corpora says which with
 naming the missing corpora, except in CI (``CI=true``, where ../shared is beside the checkout), where
 that is a failure, so CI never silently runs less. Tests that can run on a few real documents read
 the committed fixtures (`fixture_corpora_dir`: NCBI-disease whole; tests/data/corpus-samples) and run everywhere.
+
+The default run is spread over two pytest-xdist workers (pyproject.toml addopts); each worker and the
+processes it starts use one thread, so two workers fill two cores without oversubscribing them. A test
+file runs whole on one worker (its module fixtures are built once); files that share an expensive
+fixture or a folder outside tmp_path name the same ``@pytest.mark.xdist_group``.
 """
 
 import os
 from pathlib import Path
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Set before torch is imported, and inherited by the subprocesses the tests start.
+    os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = "1"
+    import torch
+
+    torch.set_num_threads(1)
 
 import pytest
 
@@ -48,10 +60,15 @@ def _missing_corpora(names):
     return missing
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     unmarked = [item.nodeid for item in items if "corpora_dir" in getattr(item, "fixturenames", ()) and item.get_closest_marker("corpus") is None]
     if unmarked:
         raise pytest.UsageError("tests that use corpora_dir must say which corpora with @pytest.mark.corpus(...): " + ", ".join(unmarked))
+    # `--dist loadgroup` sends each group to one worker: a test without a group goes with its file.
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.path.name))
 
 
 def pytest_runtest_setup(item):

@@ -22,6 +22,19 @@ PARITY_MAX_LEN = 640
 # Random heads score every span near 0.5; scaling the last label-projection layer spreads the
 # logits so that thresholds, overlaps and greedy choices are actually exercised.
 LOGIT_SPREAD = 40.0
+# Virtual environments with only torch and one transformers (the oldest and the newest supported),
+# where saved repositories are reloaded; .ci/run builds them, the tests only read them.
+CLEAN_VENVS = {"4.57.6": ".venv-tf4", "5.16.1": ".venv-tf5"}
+
+
+def clean_python(version: str) -> Path:
+    """The python of the clean environment with transformers ``version``; the test is skipped without it."""
+    import pytest
+
+    python = REPO_ROOT / CLEAN_VENVS[version] / "bin" / "python"
+    if not python.exists():
+        pytest.skip(f"{CLEAN_VENVS[version]} (torch + transformers=={version} only) is absent; .ci/run builds it")
+    return python
 
 
 def pubtator_texts(path: Path) -> List[str]:

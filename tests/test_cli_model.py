@@ -29,7 +29,7 @@ def test_help_lists_commands():
     assert result.returncode == 0
     listed = set(re.findall(r"^    (\S+)", result.stdout, flags=re.MULTILINE))
     assert listed == {
-        "convert", "predict", "predict-merge", "datasets", "evaluate", "synth", "bench", "export-onnx",
+        "convert", "predict", "predict-merge", "datasets", "evaluate", "compare", "synth", "bench", "export-onnx",
         "train", "adapt", "few-shot-curve", "export-default", "publish", "space",
     }
 

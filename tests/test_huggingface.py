@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from model_factory import REPO_ROOT, build_converted_model, minilm_dir
+from model_factory import CLEAN_VENVS, build_converted_model, clean_python, minilm_dir
 
 from gliner_biomed.models import load_model
 
@@ -151,16 +151,6 @@ print(json.dumps({"model": model.inference(texts, labels, threshold=threshold),
                   "single": ner(texts[0], labels=labels, threshold=threshold),
                   "named": named(texts[0], labels=labels, threshold=threshold)}))
 """
-
-CLEAN_VENVS = {"4.57.6": ".venv-tf4", "5.16.1": ".venv-tf5"}
-
-
-def clean_python(version: str) -> Path:
-    python = REPO_ROOT / CLEAN_VENVS[version] / "bin" / "python"
-    if not python.exists():
-        pytest.skip(f"{CLEAN_VENVS[version]} (torch + transformers=={version} only) is absent; .ci/run builds it")
-    return python
-
 
 def run_clean(python: Path, folder: Path, threshold: float, tmp_path: Path) -> dict:
     env = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"), "PATH": "/usr/bin:/bin"}

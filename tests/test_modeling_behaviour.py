@@ -12,7 +12,7 @@ import sys
 import pytest
 import torch
 
-from model_factory import NCBI_TEST, PARITY_LABELS, build_converted_model, pubtator_texts, selective_threshold
+from model_factory import NCBI_TEST, PARITY_LABELS, build_converted_model, clean_python, pubtator_texts, selective_threshold
 
 from gliner_biomed.models import load_model
 from gliner_biomed.modeling import normalize_labels, plan_windows
@@ -270,19 +270,9 @@ OLDEST_TRANSFORMERS = "4.57.6"  # the newest 4.x line; the README states the sup
 
 @pytest.fixture(scope="module")
 def transformers_4_python():
-    """A virtual environment with only torch and transformers 4.57 (built once, at .venv-tf4)."""
-    from model_factory import REPO_ROOT
-
-    venv = REPO_ROOT / ".venv-tf4"
-    python = venv / "bin" / "python"
-    probe = [str(python), "-c", "import transformers; print(transformers.__version__)"]
-    if not python.exists() or subprocess.run(probe, capture_output=True, text=True).stdout.strip() != OLDEST_TRANSFORMERS:
-        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", "torch==2.13.0", f"transformers=={OLDEST_TRANSFORMERS}"],
-            check=True,
-        )
-    return python
+    """torch and transformers 4.57 only (.venv-tf4, built by .ci/run: never installed by a test,
+    which would need the network and race with the other pytest-xdist worker)."""
+    return clean_python(OLDEST_TRANSFORMERS)
 
 
 @pytest.mark.parametrize("backbone,kind", [("tiny-deberta", "uni"), ("minilm", "bi")])

@@ -36,10 +36,19 @@ def space_app():
 
 
 @pytest.fixture(scope="module")
-def examples(space_app, corpora_dir):
+def examples():
+    """The Space's example rows, from abstracts of the committed NCBI-disease (tests/data/corpora),
+    so that the Space is tested in any clone; the published Space's three corpora are tested below."""
+    from gliner_biomed.publishing.space_examples import corpus_examples
+
+    return corpus_examples([("ncbi-disease", "test", 0), ("ncbi-disease", "test", 1)])
+
+
+@pytest.mark.corpus("ncbi-disease", "bc5cdr", "biored")
+def test_app_without_examples_json_reads_an_abstract_of_three_corpora(space_app):
     loaded = space_app.load_examples()
     assert [example["source"] for example in loaded] == ["ncbi-disease/test", "bc5cdr/test", "biored/test"]
-    return loaded
+    assert all(example["text"] and example["labels"] for example in loaded)
 
 
 @pytest.fixture(scope="module")
@@ -72,9 +81,8 @@ def call(client, text, labels, threshold=THRESHOLD, nested=False, multi_label=Fa
     return client.predict(text, labels, threshold, nested, multi_label, model, api_name="/predict")
 
 
-@pytest.mark.corpus("ncbi-disease", "bc5cdr", "biored")
-def test_gradio_client_predicts_real_entities(client, examples, space_model):
-    example = examples[2]  # BioRED: six entity types
+def test_gradio_client_predicts_real_entities(client, space_app, examples, space_model):
+    example = {**examples[0], "labels": space_app.PRESETS["BioRED (6 types)"]}  # six entity types on a real abstract
     highlighted, table, json_path, status = call(client, example["text"], example["labels"])
     result = json.loads(Path(json_path).read_text(encoding="utf-8"))
     entities = result["entities"]
@@ -98,13 +106,12 @@ def test_gradio_client_predicts_real_entities(client, examples, space_model):
 
 
 @pytest.mark.slow  # the Space hands the text to predict_entities, whose windowing test_modeling_behaviour proves
-@pytest.mark.corpus("ncbi-disease", "bc5cdr", "biored")
 def test_long_text_is_windowed_not_truncated(client, examples, space_model):
     from gliner_biomed.models import load_model
     from gliner_biomed.modeling import split_words
 
     model = load_model(str(space_model))
-    text = " ".join(example["text"] for example in examples) * 2
+    text = " ".join(example["text"] for example in examples) * 4  # two abstracts, 2,060 words
     words = split_words(text)
     assert len(words) > 2 * model.config.max_len and len(text) <= MAX_CHARACTERS
     _, _, json_path, status = call(client, text, ["disease", "chemical", "gene"], nested=True, multi_label=True)
@@ -115,7 +122,6 @@ def test_long_text_is_windowed_not_truncated(client, examples, space_model):
     assert "predicted in" in status
 
 
-@pytest.mark.corpus("ncbi-disease", "bc5cdr", "biored")
 @pytest.mark.parametrize(
     "text, labels, message",
     [
@@ -155,7 +161,6 @@ def test_labels_accept_chips_and_commas(space_app):
         space_app.parse_labels([f"type {i}" for i in range(26)])
 
 
-@pytest.mark.corpus("ncbi-disease", "bc5cdr", "biored")
 @pytest.mark.skipif(not CHROMIUM.is_file(), reason="Debian chromium is not installed at /usr/bin/chromium (apt-get install -y chromium)")
 def test_browser_highlights_entities_and_shows_errors(running_space, examples, tmp_path):
     from playwright.sync_api import expect, sync_playwright

@@ -11,11 +11,14 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from gliner_biomed.dataset_builders.sources import CORPORA_ENV
 from gliner_biomed.errors import BadInputError
+from model_factory import FIXTURE_CORPORA
 from train_helpers import run_cli, tiny_encoder, tiny_train_config  # noqa: F401  (fixture)
 
-# The trainer reads its data by corpus name; these runs use BC5CDR and tmVar 3.
-pytestmark = pytest.mark.corpus("bc5cdr", "tmvar3")
+# These runs train on the committed NCBI-disease (tests/data/corpora, byte-identical to upstream),
+# so they run in any clone; the CLI's subprocesses are pointed at it explicitly.
+COMMITTED_CORPORA = {CORPORA_ENV: str(FIXTURE_CORPORA)}
 
 
 def fixed_batch_loss(trainer, examples) -> float:
@@ -32,9 +35,9 @@ def fixed_batch_loss(trainer, examples) -> float:
 def test_training_lowers_loss_on_real_data(tiny_encoder, tmp_path):
     from gliner_biomed.trainers.loop import Trainer
 
-    config = tiny_train_config(tiny_encoder, tmp_path / "run", data=["bc5cdr:train#16"], max_steps=25, batch_size=4,
+    config = tiny_train_config(tiny_encoder, tmp_path / "run", data=["ncbi-disease:train#16"], max_steps=25, batch_size=4,
                                lr_encoder=2e-3, lr_heads=2e-3, warmup_ratio=0.0, save_every=25,
-                               validation=["bc5cdr:validation"], validation_max_documents=2, eval_every=25)
+                               validation=["ncbi-disease:validation"], validation_max_documents=2, eval_every=25)
     trainer = Trainer(config)
     examples = trainer.schedule.sources[0][1][:8]
     before = fixed_batch_loss(trainer, examples)
@@ -59,21 +62,21 @@ def log_rows(folder):
 
 
 def test_resume_after_kill_equals_uninterrupted_run(tiny_encoder, tmp_path):
-    args = ["train", "--encoder", tiny_encoder, "--data", "bc5cdr:train@2#40", "tmvar3:train#40", "--max-steps", 7,
+    args = ["train", "--encoder", tiny_encoder, "--data", "ncbi-disease:train@2#40", "ncbi-disease:validation#40", "--max-steps", 7,
             "--batch-size", 3, "--gradient-accumulation-steps", 2, "--hidden-size", 32, "--max-width", 6,
             "--dropout", 0.3, "--lr-encoder", 1e-3, "--lr-heads", 1e-3, "--save-every", 2, "--log-every", 1,
             "--threads", 1, "--seed", 5, "--scheduler", "cosine", "--warmup-ratio", 0.2]
     whole, broken = tmp_path / "whole", tmp_path / "broken"
-    completed = run_cli(args + ["--output-dir", whole])
+    completed = run_cli(args + ["--output-dir", whole], env_extra=COMMITTED_CORPORA)
     assert completed.returncode == 0, completed.stderr[-3000:]
 
     # Killed (SIGKILL) right after step 5: the last complete checkpoint is step 4.
-    killed = run_cli(args + ["--output-dir", broken], env_extra={"GLINER_BIOMED_TRAIN_KILL_AT_STEP": "5"})
+    killed = run_cli(args + ["--output-dir", broken], env_extra={**COMMITTED_CORPORA, "GLINER_BIOMED_TRAIN_KILL_AT_STEP": "5"})
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
     assert not (broken / "final").exists()
     assert sorted(p.name for p in (broken / "checkpoints").iterdir()) == ["step-2", "step-4"]
 
-    resumed = run_cli(args + ["--output-dir", broken, "--resume"])
+    resumed = run_cli(args + ["--output-dir", broken, "--resume"], env_extra=COMMITTED_CORPORA)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert "step-4" in resumed.stdout
 

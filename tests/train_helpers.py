@@ -21,7 +21,9 @@ def tiny_encoder(tmp_path_factory) -> Path:
 def tiny_train_config(encoder: Path, output_dir: Path, **overrides):
     from gliner_biomed.trainers.config import TrainConfig
 
-    values = dict(encoder=str(encoder), data=["bc5cdr:train@2#40", "tmvar3:train@1#40"], max_steps=6, batch_size=4,
+    # Two weighted sources of the committed NCBI-disease (tests/data/corpora): the mechanics of a
+    # mixture (resume, checkpoints) in every clone; mixing corpora is tested where they are present.
+    values = dict(encoder=str(encoder), data=["ncbi-disease:train@2#40", "ncbi-disease:validation@1#40"], max_steps=6, batch_size=4,
                   lr_encoder=1e-3, lr_heads=1e-3, hidden_size=32, max_width=6, dropout=0.1, save_every=2,
                   eval_every=1000, log_every=1, output_dir=str(output_dir), threads=1, seed=7)
     values.update(overrides)
