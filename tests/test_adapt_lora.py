@@ -170,3 +170,25 @@ def test_continue_adapter_trains_the_packages_own_adapter_and_bi_encoder_over_it
     recorded = json.loads((saved / PACKAGE_FILE).read_text())["base_labels_encoder"]
     assert recorded["path"] == str(tiny_encoder.resolve()) and len(recorded["sha256"]) == 64
     torch.testing.assert_close(logits_of(load_adapter_package(saved, merge=False)), logits_of(bi), rtol=0, atol=1e-6)
+
+
+def test_new_uni_package_over_the_pip_minilm_moves_its_markers_and_class_token(tmp_path):
+    """A new uni-encoder over the pip-packaged MiniLM is saved as a standard adapter: the markers
+    move from added rows to [unused0]/[unused1], and the class token index moves with them, so the
+    reloaded package scores as the model in memory."""
+    from model_factory import minilm_dir
+
+    torch.manual_seed(0)
+    model = build_model(ModelSpec(encoder=str(minilm_dir()), hidden_size=32, max_width=6))
+    add_lora(model, LoraSpec(r=4, alpha=8))
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if parameter.requires_grad and name.startswith("text_encoder."):
+                parameter.normal_(0, 0.02)
+    expected = logits_of(model)
+    folder = save_model_folder(model, tmp_path / "package", base={"encoder": str(minilm_dir())})
+    config = json.loads((folder / "config.json").read_text())
+    tokenizer = json.loads((folder / "tokenizer.json").read_text())
+    assert config["class_token_index"] == tokenizer["model"]["vocab"]["<<ENT>>"] == 1
+    assert config["encoder_config"]["vocab_size"] == len(tokenizer["model"]["vocab"])
+    torch.testing.assert_close(logits_of(load_adapter_package(folder, merge=False)), expected, rtol=0, atol=1e-5)

@@ -65,8 +65,9 @@ def move_markers_to_unused_rows(package_dir) -> Path:
                 entry["id"] = vocab[entry["content"]]
         if [vocab[marker] for marker in markers] != [new_id[old] for old in old_ids]:
             raise ValueError(f"{package_dir}: marker order in the tokenizer differs from the adapter's rows")
-    if config["ent_token"] in vocab:
-        config["encoder_config"]["vocab_size"] = base_vocab_size
+    if config["ent_token"] in vocab:  # a uni-encoder: its class token is the marker's (new) row
+        config["class_token_index"] = vocab[config["ent_token"]]
+    config["encoder_config"]["vocab_size"] = base_vocab_size
     package = _json(package_dir / PACKAGE_FILE)
     base_package = package["base_encoder"].get("package")
     hub_id = HUB_IDS_OF_PACKAGES.get(base_package)
