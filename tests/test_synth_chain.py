@@ -175,6 +175,13 @@ def test_train_command_reads_the_grounded_file(synthetic_chain, tiny_encoder, tm
     assert spec.corpus == "synthetic" and sum(len(e["ner"]) for e in examples) == report["mentions"]["entities"]
     assert {e["id"].rsplit("-s", 1)[0] for e in examples} == {r["id"] for r in synthetic_chain["recordings"]}
     assert all(e["corpus_types"] == sorted(report["label_distribution"]) for e in examples)
+    # A partial annotation (synthetic_negatives: false): no type is asked as a negative, and the
+    # sentences without a mention are left out, all the others kept whole.
+    [(_, partial)] = load_sources(["synthetic:train"], "sentence", MAX_WORDS, 7, str(grounded), synthetic_negatives=False)
+    with_mentions = [e for e in examples if e["ner"]]
+    assert len(with_mentions) < len(examples)
+    assert [(e["id"], e["ner"]) for e in partial] == [(e["id"], e["ner"]) for e in with_mentions]
+    assert all(e["corpus_types"] == [] for e in partial)
 
     args = ["train", "--encoder", str(tiny_encoder), "--data", "synthetic:train", "--max-steps", "2", "--batch-size", "2",
             "--hidden-size", "32", "--max-width", "6", "--save-every", "2", "--log-every", "1", "--threads", "1",

@@ -44,6 +44,9 @@ class TrainConfig:
     # -- data ----------------------------------------------------------------------------
     data: List[str] = field(default_factory=lambda: ["bc5cdr:train"])  # CORPUS[:SPLIT][@WEIGHT][#MAX]
     synthetic_source: Optional[str] = None  # grounded JSONL (`synth ground`; all train) or folder of {train,validation,test}.jsonl, for data "synthetic[:SPLIT]"
+    # False: the synthetic corpus is a partial annotation (the `patterns` backend names only the mentions a
+    # pattern found): none of its types is asked as a negative, and its texts without a mention are left out
+    synthetic_negatives: bool = True
     allow_evaluation_corpora: bool = False  # True: evaluation-only corpora (chia) may be in data; their unseen-type scores then mean nothing
     level: str = "sentence"  # "sentence" or "document" examples
     max_words: int = 128  # longer examples are cut (never through an entity)

@@ -66,9 +66,13 @@ def cut_example(example: Mapping, max_words: int) -> List[Dict]:
 
 
 def load_source(spec: SourceSpec, level: str, max_words: int, seed: int, synthetic_source: Optional[str] = None,
-                source_types: bool = False) -> List[Dict]:
+                source_types: bool = False, synthetic_negatives: bool = True) -> List[Dict]:
     """Training examples of one source, each tagged with its corpus's types (for negatives).
     ``synthetic_source`` is where the ``synthetic`` corpus is read from (see BuildOptions).
+    ``synthetic_negatives=False``: the synthetic corpus is a partial annotation (mined by the
+    ``patterns`` backend: only the mentions a pattern named), so none of its types is known absent
+    from a text: its examples carry no corpus types, and its texts without a mention (nothing to
+    learn from without negatives) are left out, with their count logged.
     ``source_types``: labels are the corpus's own type names (``Protein``, ``ProteinMutation``),
     for the type vocabulary to phrase (trainers/type_sampling.py), instead of the label map's."""
     from gliner_biomed.dataset_builders import load_corpus, load_label_map
@@ -80,7 +84,7 @@ def load_source(spec: SourceSpec, level: str, max_words: int, seed: int, synthet
                              "config): the grounded JSONL of `gliner-biomed synth ground`, or a folder with train/validation/test .jsonl")
         examples = load_corpus(spec.corpus, spec.split, level=level, synthetic_source=synthetic_source)
         # No label map names a synthetic corpus's types: they are the labels its split uses.
-        types = sorted({label for example in examples for _, _, label in example["ner"]})
+        types = sorted({label for example in examples for _, _, label in example["ner"]}) if synthetic_negatives else []
     else:
         label_map = load_label_map(spec.corpus)
         # Identity map over the kept types: a type the label map leaves out (null) stays out.
@@ -91,12 +95,22 @@ def load_source(spec: SourceSpec, level: str, max_words: int, seed: int, synthet
         rng = random.Random(f"{seed}/{spec.corpus}/{spec.split}")
         examples = [examples[i] for i in sorted(rng.sample(range(len(examples)), spec.max_examples))]
     out = []
+    without_mentions = 0
     for example in examples:
         if not example["tokenized_text"]:
             continue  # empty sentence: nothing to learn from, nothing lost
         for piece in cut_example(example, max_words):
+            if spec.corpus == SYNTHETIC and not synthetic_negatives and not piece["ner"]:
+                without_mentions += 1
+                continue
             out.append({"id": piece["id"], "tokenized_text": piece["tokenized_text"], "ner": piece["ner"],
                         "corpus": spec.corpus, "corpus_types": types})
+    if without_mentions:
+        from gliner_biomed.log import get_logger
+
+        get_logger(__name__).info(
+            "%s:%s: %d of %d examples have no mined mention and are left out (synthetic_negatives: false)",
+            spec.corpus, spec.split, without_mentions, without_mentions + len(out))
     if not out:
         raise ValueError(f"data source {spec.corpus}:{spec.split} has no examples")
     return out
@@ -116,7 +130,7 @@ def refuse_evaluation_only(specs: Sequence[SourceSpec]) -> None:
 
 def load_sources(data: Sequence[str], level: str, max_words: int, seed: int,
                  synthetic_source: Optional[str] = None, source_types: bool = False,
-                 allow_evaluation_corpora: bool = False) -> List[Tuple[SourceSpec, List[Dict]]]:
+                 allow_evaluation_corpora: bool = False, synthetic_negatives: bool = True) -> List[Tuple[SourceSpec, List[Dict]]]:
     """Each ``CORPUS[:SPLIT][@WEIGHT][#MAX]`` of ``data`` with its examples (see load_source);
     evaluation-only corpora are refused unless ``allow_evaluation_corpora``."""
     from gliner_biomed.dataset_builders.pipeline import SYNTHETIC
@@ -126,7 +140,7 @@ def load_sources(data: Sequence[str], level: str, max_words: int, seed: int,
         refuse_evaluation_only(specs)
     if synthetic_source and not any(spec.corpus == SYNTHETIC for spec in specs):
         raise ValueError(f"synthetic_source {synthetic_source} is given but no data source reads it: add {SYNTHETIC}:train to --data")
-    return [(spec, load_source(spec, level, max_words, seed, synthetic_source, source_types)) for spec in specs]
+    return [(spec, load_source(spec, level, max_words, seed, synthetic_source, source_types, synthetic_negatives)) for spec in specs]
 
 
 class BatchSchedule:

@@ -189,7 +189,8 @@ class Trainer:
             sources = [(SourceSpec("given-examples"), list(examples))]
         else:
             sources = load_sources(config.data, config.level, config.max_words, config.seed, config.synthetic_source,
-                                   source_types=type_sampler is not None, allow_evaluation_corpora=config.allow_evaluation_corpora)
+                                   source_types=type_sampler is not None, allow_evaluation_corpora=config.allow_evaluation_corpora,
+                                   synthetic_negatives=config.synthetic_negatives)
             if type_sampler is not None:
                 type_sampler.check_corpora([spec.corpus for spec, _ in sources])
         self.schedule = BatchSchedule(sources, config.batch_size * self.accelerator.num_processes, config.seed,
