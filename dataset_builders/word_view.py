@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Iterable, List, Optional, Tuple
 
-from gliner_biomed.modeling import split_words
-
 
 def word_view(
     text: str, spans: Iterable[Tuple[int, int, str]]
@@ -16,6 +14,10 @@ def word_view(
     boundaries are word boundaries of the shared splitter (duplicates collapsed, sorted);
     the other spans are returned in ``not_aligned`` because no word span can express them.
     """
+    # Imported here: the modeling package loads torch and transformers (seconds), which the CLI's
+    # parser (every `gliner-biomed` command, `--help` too) must not wait for.
+    from gliner_biomed.modeling import split_words
+
     words = split_words(text)
     word_at_start = {start: index for index, (_, start, _) in enumerate(words)}
     word_at_end = {end: index for index, (_, _, end) in enumerate(words)}

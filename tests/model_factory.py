@@ -5,8 +5,9 @@ that needs a real (if untrained) model folder."""
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, List, Tuple
+from typing import Dict, Iterator, List, Tuple
 
 import torch
 
@@ -157,23 +158,37 @@ def build_converted_model(out_dir: Path, kind: str = "uni", backbone: str = "min
     return convert_checkpoint(reference, converted)
 
 
-def reference_entities_all_modes(
-    reference, texts: List[str], labels: List[str], threshold: float, batch_size: int = 8
-) -> Iterator[Tuple[Tuple[bool, bool], List[List[dict]]]]:
-    """The reference's predictions for all four (flat_ner, multi_label) modes from one forward
-    pass per batch, through its public prepare/collate/run/decode pipeline."""
+@dataclass
+class ReferencePass:
+    """What the reference computes for ``texts`` in one forward pass per batch: each text's logits
+    (its own rows, without the batch's padding) and its entities in all four decoding modes."""
+
+    logits: List[torch.Tensor]  # per text: (words read, max_width, labels)
+    entities: Dict[Tuple[bool, bool], List[List[dict]]]  # (flat_ner, multi_label) -> per text
+    batches: List[List[int]]  # the text indices of each batch, in the reference's order
+
+
+def reference_pass(reference, texts: List[str], labels: List[str], threshold: float, batch_size: int = 8) -> ReferencePass:
+    """Runs the reference's public prepare/collate/run/decode pipeline once over ``texts``
+    (input order, ``batch_size`` per batch) and keeps its logits and its entities in every mode."""
     prepared = reference.prepare_batch(texts, labels)
     collator = reference.create_collator()
     modes = [(flat, multi) for flat in (True, False) for multi in (False, True)]
     decoded = {mode: [] for mode in modes}
+    logits: List[torch.Tensor] = []
+    batches = []
     for start in range(0, len(texts), batch_size):
         rows = list(range(start, min(start + batch_size, len(texts))))
+        batches.append(rows)
         batch = reference.collate_batch([prepared["input_x"][i] for i in rows], prepared["entity_types"], collator)
         output = reference.run_batch(batch, threshold=threshold)
+        for position, row in enumerate(rows):
+            words_read = len(prepared["input_x"][row]["tokenized_text"])
+            logits.append(output.logits[position, :words_read].detach().clone())
         for flat, multi in modes:
             decoded[(flat, multi)] += reference.decode_batch(output, batch, threshold=threshold, flat_ner=flat, multi_label=multi)
-    for mode in modes:
-        yield mode, reference.map_entities_to_text(
+    entities = {
+        mode: reference.map_entities_to_text(
             decoded[mode],
             prepared["valid_texts"],
             prepared["valid_to_orig_idx"],
@@ -181,6 +196,9 @@ def reference_entities_all_modes(
             prepared["end_token_map"],
             prepared["num_original"],
         )
+        for mode in modes
+    }
+    return ReferencePass(logits=logits, entities=entities, batches=batches)
 
 
 def selective_threshold(model, texts: List[str], labels: List[str], keep: float = 0.004) -> float:

@@ -34,6 +34,16 @@ def test_help_lists_commands():
     }
 
 
+def test_parser_imports_no_heavy_library():
+    # Every command (and --help) builds the whole parser first: it must not wait for torch or
+    # transformers (about 7 s here); the commands import them when they run.
+    code = ("import sys; from gliner_biomed.cli import build_parser; build_parser(); "
+            "print(sorted(m for m in ('torch', 'transformers', 'datasets', 'evaluate', 'gradio', 'peft') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
 def test_a_command_module_that_fails_to_import_stops_the_cli(monkeypatch):
     # A broken install must fail loudly instead of quietly dropping a command group from --help.
     monkeypatch.setattr(cli, "COMMAND_MODULES", [*cli.COMMAND_MODULES, "gliner_biomed.no_such_commands"])

@@ -12,7 +12,7 @@ from model_factory import (
     PARITY_LABELS,
     build_converted_model,
     pubtator_texts,
-    reference_entities_all_modes,
+    reference_pass,
     selective_threshold,
 )
 
@@ -37,7 +37,9 @@ PAIRS = [pytest.param((b, k), marks=pytest.mark.slow) if (b, k) in SLOW_PAIRS el
 
 
 @pytest.fixture(scope="module", params=PAIRS, ids=lambda p: f"{p[0]}-{p[1]}")
-def model_pair(request, tmp_path_factory):
+def model_pair(request, tmp_path_factory, ncbi_test_texts):
+    """The reference and our conversion of one random-weight model, with the reference's one pass
+    over the test documents (its logits and its entities in all modes) shared by both tests."""
     from gliner import GLiNER
 
     from gliner_biomed.models import load_model
@@ -48,7 +50,10 @@ def model_pair(request, tmp_path_factory):
     reference = GLiNER.from_pretrained(str(root / "reference"), local_files_only=True)
     reference.eval()
     ours = load_model(str(converted))
-    return backbone, kind, reference, ours
+    threshold = selective_threshold(ours, ncbi_test_texts[:4], PARITY_LABELS)
+    with torch.inference_mode():
+        expected = reference_pass(reference, ncbi_test_texts, PARITY_LABELS, threshold)
+    return backbone, kind, ours, threshold, expected
 
 
 def fits_in_one_reference_pass(model, text: str) -> bool:
@@ -61,28 +66,29 @@ def fits_in_one_reference_pass(model, text: str) -> bool:
 
 
 def test_logits_match_reference(model_pair, ncbi_test_texts):
-    backbone, kind, reference, ours = model_pair
-    texts = [text for text in ncbi_test_texts if fits_in_one_reference_pass(ours, text)]
+    backbone, kind, ours, _, expected = model_pair
+    fits = [fits_in_one_reference_pass(ours, text) for text in ncbi_test_texts]
     # MiniLM (512 positions) cannot read 3 of the abstracts with the prompt in one pass.
-    assert len(texts) >= 97
-    prepared = reference.prepare_batch(texts, PARITY_LABELS)
-    collator = reference.create_collator()
+    assert sum(fits) >= 97
     processor = ours.processor
-    worst = 0.0
-    for start in range(0, len(texts), 8):
-        rows = list(range(start, min(start + 8, len(texts))))
-        batch = reference.collate_batch([prepared["input_x"][i] for i in rows], PARITY_LABELS, collator)
-        reference_logits = reference.run_batch(batch, threshold=0.5).logits
-        words = [[word for word, _, _ in processor.split_words(texts[i])] for i in rows]
+    worst, compared = 0.0, 0
+    for batch in expected.batches:  # the reference's batches, less the texts it truncates
+        rows = [i for i in batch if fits[i]]
+        words = [[word for word, _, _ in processor.split_words(ncbi_test_texts[i])] for i in rows]
         inputs = processor.encode_texts(words, None if kind == "bi" else [PARITY_LABELS] * len(rows))
         if kind == "bi":
             inputs.update(processor.encode_labels(PARITY_LABELS))
         with torch.inference_mode():
             output = ours(**inputs)
-        assert output.logits.shape == reference_logits.shape
-        mask = output.span_mask
-        worst = max(worst, (output.logits[mask] - reference_logits[mask]).abs().max().item())
-    print(f"{backbone}-{kind}: {len(texts)} documents, max |logit difference| {worst:.3g}")
+        for position, (row, row_words) in enumerate(zip(rows, words)):
+            reference_logits = expected.logits[row]
+            assert reference_logits.shape == (len(row_words), *output.logits.shape[2:]), (row, reference_logits.shape)
+            mask = output.span_mask[position, : len(row_words)]
+            mine = output.logits[position, : len(row_words)]
+            worst = max(worst, (mine[mask] - reference_logits[mask]).abs().max().item())
+            compared += 1
+    print(f"{backbone}-{kind}: {compared} documents, max |logit difference| {worst:.3g}")
+    assert compared == sum(fits)
     assert worst <= 1e-5, f"{backbone}-{kind}: max |logit difference| {worst:.3g}"
 
 
@@ -91,16 +97,15 @@ def entity_key(entities):
 
 
 def test_entities_match_reference_in_all_modes(model_pair, ncbi_test_texts):
-    backbone, kind, reference, ours = model_pair
-    threshold = selective_threshold(ours, ncbi_test_texts[:4], PARITY_LABELS)
+    backbone, kind, ours, threshold, expected = model_pair
     # Batched as the reference batches (input order, 8 per batch), so that float rounding is
     # the same and near-ties between labels break the same way.
     scored = ours.score_documents(ncbi_test_texts, PARITY_LABELS, threshold=threshold, sort_by_length=False)
     fits = [fits_in_one_reference_pass(ours, text) for text in ncbi_test_texts]
     assert sum(fits) >= 97
-    for (flat_ner, multi_label), expected in reference_entities_all_modes(reference, ncbi_test_texts, PARITY_LABELS, threshold):
+    for (flat_ner, multi_label), reference_documents in expected.entities.items():
         total = 0
-        for index, (document, reference_entities) in enumerate(zip(scored, expected)):
+        for index, (document, reference_entities) in enumerate(zip(scored, reference_documents)):
             entities = document.entities(threshold, flat_ner, multi_label)
             for entity in entities:
                 assert ncbi_test_texts[index][entity["start"] : entity["end"]] == entity["text"]

@@ -5,7 +5,6 @@ local paths and local-only flags, with a scanner independent of the one staging 
 from __future__ import annotations
 
 import json
-import re
 import tempfile
 from pathlib import Path
 
@@ -20,8 +19,20 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 LOCAL_MARKERS = ("/work/", "/home/", "/tmp/", "/root/", "site-packages", "dist-packages",
                  str(REPO_ROOT), str(Path.home()) + "/", tempfile.gettempdir() + "/")
 LOCAL_FLAGS = ("local_files_only", "is_local")
-# A marker starts a path, not the middle of a URL or of a longer path (https://www.ncbi.nlm.nih.gov/home/...).
-MARKER_START = rb"(?<![\w.-])"
+# A marker starts a path, not the middle of a URL or of a longer path (https://www.ncbi.nlm.nih.gov/home/...):
+# the byte before it is none of these.
+PATH_CHARACTERS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+
+
+def starts_a_path(data: bytes, marker: bytes) -> bool:
+    """Whether ``marker`` occurs in ``data`` where a path can start (bytes.find, not a regular
+    expression: the scanned files include 90 MB of weights)."""
+    at = data.find(marker)
+    while at != -1:
+        if at == 0 or data[at - 1] not in PATH_CHARACTERS:
+            return True
+        at = data.find(marker, at + 1)
+    return False
 
 
 def json_leaves(value, where=""):
@@ -39,7 +50,7 @@ def local_state(folder: Path):
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         name = str(path.relative_to(folder))
         data = path.read_bytes()
-        found += [f"{name}: {marker}" for marker in LOCAL_MARKERS if re.search(MARKER_START + re.escape(marker.encode()), data)]
+        found += [f"{name}: {marker}" for marker in LOCAL_MARKERS if starts_a_path(data, marker.encode())]
         if path.suffix == ".json":
             for where, key, value in json_leaves(json.loads(data)):
                 if key in LOCAL_FLAGS and value is True:
