@@ -284,9 +284,20 @@ class SpanDecoder:
         """Greedy selection; the result is sorted by start word (stable for equal starts)."""
         ranked = sorted(candidates, key=lambda c: (-c.score, c.start, c.end, c.label_index))
         kept: List[SpanCandidate] = []
+        # Only overlapping spans can clash, and a kept span overlapping [start, end] starts at most
+        # `reach` words before it: each candidate is checked against those alone, not against every
+        # kept span (quadratic in a long document's entities).
+        kept_by_start: Dict[int, List[SpanCandidate]] = {}
+        reach = max((c.end - c.start for c in candidates), default=0)
         for candidate in ranked:
-            if not any(self._clash(candidate, other, flat_ner, multi_label) for other in kept):
+            nearby = (
+                other
+                for start in range(candidate.start - reach, candidate.end + 1)
+                for other in kept_by_start.get(start, ())
+            )
+            if not any(self._clash(candidate, other, flat_ner, multi_label) for other in nearby):
                 kept.append(candidate)
+                kept_by_start.setdefault(candidate.start, []).append(candidate)
         kept.sort(key=lambda c: c.start)
         return kept
 

@@ -30,6 +30,7 @@ def texts():
 
 
 def test_length_bucketing_changes_nothing(model, texts):
+    texts = texts[:32]  # two batches of 16, in length order against input order
     threshold = selective_threshold(model, texts[:4], PARITY_LABELS)
     bucketed = model.score_documents(texts, PARITY_LABELS, batch_size=16, threshold=threshold)
     in_order = model.score_documents(texts, PARITY_LABELS, batch_size=16, threshold=threshold, sort_by_length=False)
@@ -85,3 +86,32 @@ def test_fused_span_scoring_gives_the_exact_entities_of_the_trained_default_mode
             assert got == [key(d.entities(threshold, flat, multi)) for d in exact], (threshold, flat, multi)
             found += sum(map(len, got))
     assert found > 100
+
+
+def test_greedy_selection_keeps_what_checking_every_kept_span_keeps():
+    """SpanDecoder.select checks a candidate only against the kept spans that can overlap it (long
+    documents made it quadratic); on dense random candidates it keeps exactly what the plain
+    greedy definition keeps, in every mode."""
+    import random
+
+    from gliner_biomed.modeling.processing_gliner import SpanCandidate, SpanDecoder
+
+    rng = random.Random(5)
+    candidates = []
+    for _ in range(3000):
+        start = rng.randrange(400)
+        end = start + rng.randrange(12)
+        label = rng.randrange(3)
+        # scores on a coarse grid, so that ties are broken by start, width and label
+        candidates.append(SpanCandidate(start, end, f"type {label}", rng.randrange(200) / 200, label))
+    decoder = SpanDecoder(max_width=12)
+    for flat, multi in MODES:
+        ranked = sorted(candidates, key=lambda c: (-c.score, c.start, c.end, c.label_index))
+        plain = []
+        for candidate in ranked:
+            if not any(SpanDecoder._clash(candidate, other, flat, multi) for other in plain):
+                plain.append(candidate)
+        plain.sort(key=lambda c: c.start)
+        kept = decoder.select(candidates, flat, multi)
+        assert kept == plain, (flat, multi)
+        assert len(kept) > 100

@@ -36,23 +36,36 @@ SLOW_PAIRS = {("minilm", "bi"), ("tiny-deberta", "uni")}
 PAIRS = [pytest.param((b, k), marks=pytest.mark.slow) if (b, k) in SLOW_PAIRS else (b, k) for b in BACKBONES for k in KINDS]
 
 
-@pytest.fixture(scope="module", params=PAIRS, ids=lambda p: f"{p[0]}-{p[1]}")
-def model_pair(request, tmp_path_factory, ncbi_test_texts):
+@pytest.fixture(scope="module")
+def prepared_pairs():
+    """Model pairs built so far, by (backbone, kind): each is built once for both tests, whatever
+    order the tests run in (pytest-xdist may interleave the parameters of a module fixture,
+    which would build a pair twice)."""
+    return {}
+
+
+@pytest.fixture(params=PAIRS, ids=lambda p: f"{p[0]}-{p[1]}")
+def model_pair(request, prepared_pairs, tmp_path_factory, ncbi_test_texts):
     """The reference and our conversion of one random-weight model, with the reference's one pass
     over the test documents (its logits and its entities in all modes) shared by both tests."""
+    if request.param not in prepared_pairs:
+        prepared_pairs[request.param] = prepare_pair(*request.param, tmp_path_factory, ncbi_test_texts)
+    return prepared_pairs[request.param]
+
+
+def prepare_pair(backbone, kind, tmp_path_factory, texts):
     from gliner import GLiNER
 
     from gliner_biomed.models import load_model
 
-    backbone, kind = request.param
     root = tmp_path_factory.mktemp(f"{backbone}-{kind}")
     converted = build_converted_model(root, kind, backbone)
     reference = GLiNER.from_pretrained(str(root / "reference"), local_files_only=True)
     reference.eval()
     ours = load_model(str(converted))
-    threshold = selective_threshold(ours, ncbi_test_texts[:4], PARITY_LABELS)
+    threshold = selective_threshold(ours, texts[:4], PARITY_LABELS)
     with torch.inference_mode():
-        expected = reference_pass(reference, ncbi_test_texts, PARITY_LABELS, threshold)
+        expected = reference_pass(reference, texts, PARITY_LABELS, threshold)
     return backbone, kind, ours, threshold, expected
 
 

@@ -113,16 +113,18 @@ def test_space_upload_builds_the_app_and_names_its_model(hub, tmp_path):
     assert [e["source"] for e in examples] == ["ncbi-disease/test", "bc5cdr/test", "biored/test"] and all(e["text"] for e in examples)
 
 
-def test_no_token_is_a_clear_error_after_validation(hub, tmp_path):
-    failure = publish_client(hub, ["publish", "--metric", "--repo", "org/no-token", "--stage-dir", str(tmp_path / "s")], tmp_path,
-                             extra_env={"HF_TOKEN": ""}, expect_ok=False)
+# The two error paths publish the dataset: its validation takes 2 s, the metric's 10 s (a clean
+# process importing evaluate); which kind fails does not matter to the message.
+def test_no_token_is_a_clear_error_after_validation(hub, dataset_repo, tmp_path):
+    failure = publish_client(hub, ["publish", "--dataset", str(dataset_repo), "--repo", "org/no-token", "--stage-dir", str(tmp_path / "s")],
+                             tmp_path, extra_env={"HF_TOKEN": ""}, expect_ok=False)
     assert "validated:" in failure and "no Hugging Face token" in failure and "passed validation" in failure
     assert "Traceback" not in failure
-    assert ("space", "org/no-token") not in hub.repos
+    assert ("dataset", "org/no-token") not in hub.repos
 
 
-def test_unreachable_hub_is_a_clear_error(hub, tmp_path):
-    failure = publish_client(hub, ["publish", "--metric", "--repo", "org/x", "--stage-dir", str(tmp_path / "s")], tmp_path,
+def test_unreachable_hub_is_a_clear_error(hub, dataset_repo, tmp_path):
+    failure = publish_client(hub, ["publish", "--dataset", str(dataset_repo), "--repo", "org/x", "--stage-dir", str(tmp_path / "s")], tmp_path,
                              extra_env={"HF_ENDPOINT": "http://127.0.0.1:9"}, expect_ok=False)
     assert "upload of" in failure and "http://127.0.0.1:9 failed" in failure and "Traceback" not in failure
 
