@@ -203,6 +203,7 @@ def test_recipes_load_and_the_open_types_recipe_covers_its_corpora():
         assert all(draw.knows(corpus) for corpus in corpora if corpus != "synthetic"), recipe
         draw.check_corpora(corpora)
         assert "synthetic" in corpora and config.synthetic_source, recipe  # the mined open-type corpus
+        assert config.synthetic_negatives is False, recipe  # mined = partial: none of its types is a negative
         assert not {"ncbi-disease", "biored", "chia"} & set(corpora)  # zero-shot and unseen-type corpora stay out
 
 
