@@ -9,8 +9,7 @@ the committed fixtures (`fixture_corpora_dir`: NCBI-disease whole; tests/data/co
 
 The default run is spread over two pytest-xdist workers (pyproject.toml addopts); each worker and the
 processes it starts use one thread, so two workers fill two cores without oversubscribing them. A test
-file runs whole on one worker (its module fixtures are built once); files that share an expensive
-fixture or a folder outside tmp_path name the same ``@pytest.mark.xdist_group``.
+file runs whole on one worker (``--dist loadfile``: its module fixtures are built once).
 """
 
 import os
@@ -60,15 +59,10 @@ def _missing_corpora(names):
     return missing
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     unmarked = [item.nodeid for item in items if "corpora_dir" in getattr(item, "fixturenames", ()) and item.get_closest_marker("corpus") is None]
     if unmarked:
         raise pytest.UsageError("tests that use corpora_dir must say which corpora with @pytest.mark.corpus(...): " + ", ".join(unmarked))
-    # `--dist loadgroup` sends each group to one worker: a test without a group goes with its file.
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(item.path.name))
 
 
 def pytest_runtest_setup(item):
