@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -106,7 +107,11 @@ def run(args: argparse.Namespace) -> int:
         model = load_model(args.model, device=device)
         started = time.monotonic()
         stats = predict_file(model, config)
-    print(json.dumps({**stats.as_dict(), "device": device, "seconds": round(time.monotonic() - started, 1)}))
+    # One write of the whole line: the ranks of a launcher share stdout, and print() writes the text
+    # and its newline separately, so two ranks' summaries could interleave on one line.
+    summary = json.dumps({**stats.as_dict(), "device": device, "seconds": round(time.monotonic() - started, 1)})
+    sys.stdout.write(summary + "\n")
+    sys.stdout.flush()
     return 0
 
 
