@@ -96,11 +96,12 @@ def load_source(spec: SourceSpec, level: str, max_words: int, seed: int, synthet
         examples = [examples[i] for i in sorted(rng.sample(range(len(examples)), spec.max_examples))]
     out = []
     without_mentions = 0
+    drop_without_mentions = spec.corpus == SYNTHETIC and not synthetic_negatives
     for example in examples:
         if not example["tokenized_text"]:
             continue  # empty sentence: nothing to learn from, nothing lost
         for piece in cut_example(example, max_words):
-            if spec.corpus == SYNTHETIC and not synthetic_negatives and not piece["ner"]:
+            if drop_without_mentions and not piece["ner"]:
                 without_mentions += 1
                 continue
             out.append({"id": piece["id"], "tokenized_text": piece["tokenized_text"], "ner": piece["ner"],
