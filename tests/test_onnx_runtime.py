@@ -34,6 +34,23 @@ def exported(request, tmp_path_factory):
     return request.param, model, folder
 
 
+@pytest.fixture(scope="module")
+def pytorch_entities():
+    """The PyTorch path's threshold and entities, by (kind, batch size), computed once for the
+    fp32 and int8 comparisons of each model."""
+    cache = {}
+
+    def get(kind, model, texts, batch_size):
+        if kind not in cache:
+            cache[kind] = {"threshold": selective_threshold(model, texts[:4], PARITY_LABELS, keep=0.02)}
+        if batch_size not in cache[kind]:
+            threshold = cache[kind]["threshold"]
+            cache[kind][batch_size] = model.inference(texts, PARITY_LABELS, batch_size=batch_size, threshold=threshold)
+        return cache[kind]["threshold"], cache[kind][batch_size]
+
+    return get
+
+
 def keys(entities):
     return [(e["start"], e["end"], e["label"]) for e in entities]
 
@@ -49,13 +66,12 @@ def test_export_folder_is_self_contained(exported):
 
 
 @pytest.mark.parametrize("batch_size", [1, 5])
-def test_fp32_onnx_predicts_the_pytorch_entities(exported, ncbi_texts, batch_size):
+def test_fp32_onnx_predicts_the_pytorch_entities(exported, ncbi_texts, pytorch_entities, batch_size):
     from gliner_biomed.onnx import OnnxGLiNER
 
     kind, model, folder = exported
     runner = OnnxGLiNER.from_pretrained(folder)
-    threshold = selective_threshold(model, ncbi_texts[:4], PARITY_LABELS, keep=0.02)
-    expected = model.inference(ncbi_texts, PARITY_LABELS, batch_size=batch_size, threshold=threshold)
+    threshold, expected = pytorch_entities(kind, model, ncbi_texts, batch_size)
     got = runner.inference(ncbi_texts, PARITY_LABELS, batch_size=batch_size, threshold=threshold)
     assert sum(map(len, expected)) >= 2 * len(ncbi_texts)  # selective, not empty
     for text, mine, theirs in zip(ncbi_texts, got, expected):
@@ -65,14 +81,13 @@ def test_fp32_onnx_predicts_the_pytorch_entities(exported, ncbi_texts, batch_siz
             assert abs(entity["score"] - reference["score"]) < 1e-4
 
 
-def test_int8_runs_and_its_difference_is_measured(exported, ncbi_texts):
+def test_int8_runs_and_its_difference_is_measured(exported, ncbi_texts, pytorch_entities):
     from gliner_biomed.onnx import OnnxGLiNER
     from gliner_biomed.onnx.compare import entity_agreement
 
     kind, model, folder = exported
-    threshold = selective_threshold(model, ncbi_texts[:4], PARITY_LABELS, keep=0.02)
-    reference = model.inference(ncbi_texts, PARITY_LABELS, threshold=threshold)
-    quantized = OnnxGLiNER.from_pretrained(folder, int8=True).inference(ncbi_texts, PARITY_LABELS, threshold=threshold)
+    threshold, reference = pytorch_entities(kind, model, ncbi_texts, 5)
+    quantized = OnnxGLiNER.from_pretrained(folder, int8=True).inference(ncbi_texts, PARITY_LABELS, batch_size=5, threshold=threshold)
     agreement = entity_agreement(quantized, reference)
     assert agreement["reference_entities"] == sum(map(len, reference))
     assert 0.0 <= agreement["f1"] <= 1.0
