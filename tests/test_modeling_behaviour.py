@@ -181,11 +181,12 @@ def test_bi_encoder_label_order_does_not_change_entities(bi, abstracts):
     threshold = selective_threshold(bi, abstracts[:2], labels)
     shuffled = labels[:]
     random.Random(0).shuffle(shuffled)
+    first = bi.score_documents(abstracts[:10], labels, threshold=threshold)
+    second = bi.score_documents(abstracts[:10], shuffled, threshold=threshold)
     for flat_ner in (True, False):
-        first = bi.inference(abstracts[:10], labels, threshold=threshold, flat_ner=flat_ner)
-        second = bi.inference(abstracts[:10], shuffled, threshold=threshold, flat_ner=flat_ner)
-        key = lambda docs: [sorted((e["start"], e["end"], e["label"]) for e in doc) for doc in docs]  # noqa: E731
+        key = lambda docs: [sorted((e["start"], e["end"], e["label"]) for e in d.entities(threshold, flat_ner)) for d in docs]  # noqa: E731
         assert key(first) == key(second)
+        assert sum(map(len, key(first))) > 0
 
 
 def test_words_without_sub_tokens_keep_later_words_in_place(uni):
@@ -255,6 +256,10 @@ def run_isolated(python, model_dir, texts, labels, threshold, tmp_path):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+# The default run reloads both kinds where only torch and transformers are installed (.venv-tf5):
+# tests/test_huggingface.py::test_every_saved_model_is_a_complete_repo[converted-bi-5.16.1] and
+# [remote-code-5.16.1].
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["uni", "bi"])
 def test_fresh_process_with_only_torch_and_transformers(kind, uni_dir, bi_dir, uni, bi, abstracts, tmp_path):
     model_dir, model = (uni_dir, uni) if kind == "uni" else (bi_dir, bi)
