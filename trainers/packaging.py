@@ -16,16 +16,8 @@ from safetensors.torch import load_file, save_file
 from gliner_biomed.atomic_files import atomic_folder
 from gliner_biomed.modeling import GLiNERConfig, GLiNERPreTrainedModel, model_class_for
 
+from .adapter_format import ADAPTER_FOLDER, HEADS_FILE, PACKAGE_FILE, PACKAGE_FORMAT, is_adapter_package  # noqa: F401
 from .model_setup import has_lora, merge_lora
-
-PACKAGE_FILE = "gliner_biomed_adapter.json"
-HEADS_FILE = "heads.safetensors"
-ADAPTER_FOLDER = "encoder_adapter"
-PACKAGE_FORMAT = 1
-
-
-def is_adapter_package(path) -> bool:
-    return (Path(path) / PACKAGE_FILE).is_file()
 
 
 def file_sha256(path: Path) -> str:

@@ -15,12 +15,12 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from ..evaluation.report import markdown_table
 from ..errors import BadInputError
+from ..trainers.adapter_format import PACKAGE_FILE
 from .local_state import hub_model_id
 
 TEMPLATE_PACKAGE = "gliner_biomed.model_cards"
 MODEL_CARD_TEMPLATE = "templates/model_card.md.jinja"
 FEW_SHOT_IMAGE = "few_shot_curve.png"
-ADAPTER_PACKAGE_FILE = "gliner_biomed_adapter.json"  # trainers.packaging.PACKAGE_FILE
 TRAINING_INFO_FILE = "training_info.json"
 PAPER_ARXIV = "2504.00676"
 PIPELINE_TAG = "token-classification"  # the task name the model's custom pipeline is registered under
@@ -81,7 +81,7 @@ def count_parameters(folder: Path) -> Dict:
         raise CardError(f"{folder}: no *.safetensors weights")
     total = 0
     for path in files:
-        with safe_open(str(path), framework="pt") as handle:
+        with safe_open(str(path), framework="numpy") as handle:  # "pt" would import torch for shapes alone
             for name in handle.keys():
                 total += _numel(handle.get_slice(name).get_shape())
     size = sum(path.stat().st_size for path in files)
@@ -137,7 +137,7 @@ def architecture(folder: Path, base_encoder: Optional[str]) -> Dict:
 
 def training_record(source: Path) -> Optional[Dict]:
     """What the trainers recorded: `training` (step, validation) and `config` (TrainConfig)."""
-    for name in (ADAPTER_PACKAGE_FILE, TRAINING_INFO_FILE):
+    for name in (PACKAGE_FILE, TRAINING_INFO_FILE):
         if (source / name).is_file():
             record = _read_json(source / name, "training record")
             if "config" in record:

@@ -17,6 +17,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..atomic_files import atomic_folder
 from ..errors import BadInputError
+from ..trainers.adapter_format import is_adapter_package
 from .local_state import find_local_state, scrub_model_folder
 from .model_card import ModelCardOptions, render_model_card
 
@@ -167,8 +168,6 @@ def stage_model(source, out, card: ModelCardOptions) -> StagedRepo:
     """A full model folder (AutoModel + trust_remote_code) with its rendered card. An adapter
     package (like the shipped default model) is exported with the adapter merged, because the
     Hub's remote code cannot assemble it over a base encoder."""
-    from ..trainers.packaging import export_full_model, is_adapter_package
-
     source = Path(source)
     _require(source, ["config.json"], "is this a model folder written by `gliner-biomed convert` or the trainer?")
     adapter = is_adapter_package(source)
@@ -180,6 +179,8 @@ def stage_model(source, out, card: ModelCardOptions) -> StagedRepo:
 
     def fill(folder: Path) -> None:
         if adapter:
+            from ..trainers.packaging import export_full_model  # torch and the modeling code
+
             export_full_model(source, folder / "model")
             for path in (folder / "model").iterdir():
                 os.replace(path, folder / path.name)

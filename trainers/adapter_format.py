@@ -1,0 +1,16 @@
+"""The names that mark an adapter package (see packaging), kept apart from packaging so that
+code which only asks "is this an adapter package?" (publishing, the model card) does not import
+torch and the modeling code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PACKAGE_FILE = "gliner_biomed_adapter.json"
+HEADS_FILE = "heads.safetensors"
+ADAPTER_FOLDER = "encoder_adapter"
+PACKAGE_FORMAT = 1
+
+
+def is_adapter_package(path) -> bool:
+    return (Path(path) / PACKAGE_FILE).is_file()
