@@ -67,9 +67,9 @@ def package_key(package_dir: Path) -> str:
 def _is_cacheable(package_dir: Path) -> bool:
     """Only packages over a base encoder pinned by checksum: one over another GLiNER model folder
     (few-shot adaptation) depends on files outside the package that the key cannot cover."""
-    from .trainers.packaging import PACKAGE_FILE
+    from .trainers.adapter_format import read_package
 
-    package = json.loads((package_dir / PACKAGE_FILE).read_text(encoding="utf-8"))
+    package = read_package(package_dir)
     return bool(package.get("base_encoder", {}).get("sha256"))
 
 

@@ -16,7 +16,7 @@ from model_factory import build_converted_model
 
 from gliner_biomed.cli import main
 from gliner_biomed.errors import BadInputError, InternalError, OutputBusyError
-from gliner_biomed.output_lock import exclusive_output, lock_path
+from gliner_biomed.output_lock import lock_path
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ import subprocess
 import sys
 
 import pytest
-import torch
 
 from model_factory import NCBI_TEST, PARITY_LABELS, build_converted_model, clean_python, pubtator_texts, selective_threshold
 

@@ -71,9 +71,9 @@ def continues_its_adapter(model: str) -> bool:
     its own adapter on: the result is again a standard PEFT adapter of that encoder (its Hub id),
     which plain ``PeftModel.from_pretrained`` loads; a new adapter over the merged model would name
     a base that exists nowhere. Its rank is then the package's (lora_r/lora_alpha do not apply)."""
-    from .packaging import PACKAGE_FILE, is_adapter_package
+    from .adapter_format import is_adapter_package, read_package
 
-    return is_adapter_package(model) and "base_encoder" in json.loads((Path(model) / PACKAGE_FILE).read_text(encoding="utf-8"))
+    return is_adapter_package(model) and "base_encoder" in read_package(model)
 
 
 def train_config(config: AdaptConfig, lora: bool, output_dir: str) -> TrainConfig:

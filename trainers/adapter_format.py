@@ -14,3 +14,15 @@ PACKAGE_FORMAT = 1
 
 def is_adapter_package(path) -> bool:
     return (Path(path) / PACKAGE_FILE).is_file()
+
+
+def read_package(path) -> dict:
+    """The adapter package description of the package folder ``path`` (its PACKAGE_FILE); a
+    format this version does not read is refused with the file named."""
+    import json
+
+    file = Path(path) / PACKAGE_FILE
+    package = json.loads(file.read_text(encoding="utf-8"))
+    if package.get("format") != PACKAGE_FORMAT:
+        raise ValueError(f"{file}: unsupported package format {package.get('format')!r}")
+    return package

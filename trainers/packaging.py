@@ -16,7 +16,7 @@ from safetensors.torch import load_file, save_file
 from gliner_biomed.atomic_files import atomic_folder
 from gliner_biomed.modeling import GLiNERConfig, GLiNERPreTrainedModel, model_class_for
 
-from .adapter_format import ADAPTER_FOLDER, HEADS_FILE, PACKAGE_FILE, PACKAGE_FORMAT, is_adapter_package  # noqa: F401
+from .adapter_format import ADAPTER_FOLDER, HEADS_FILE, PACKAGE_FILE, PACKAGE_FORMAT, is_adapter_package, read_package  # noqa: F401
 from .model_setup import has_lora, merge_lora, pip_packaged_encoder
 
 
@@ -72,7 +72,7 @@ def resolve_base_encoder(description: Dict, where: Path) -> Path:
 def adapter_package_base_encoder(path) -> Path:
     """The local folder of the encoder an adapter package's adapter was trained over."""
     path = Path(path)
-    package = json.loads((path / PACKAGE_FILE).read_text(encoding="utf-8"))
+    package = read_package(path)
     if "base_encoder" not in package:
         raise ValueError(f"{path}: an adapter over the GLiNER model {package.get('base_model')}, not over a plain encoder")
     return resolve_base_encoder(package["base_encoder"], path)
@@ -143,9 +143,7 @@ def load_adapter_package(path, merge: bool = True, device: str = "cpu", trainabl
     from transformers import AutoModel
 
     path = Path(path)
-    package = json.loads((path / PACKAGE_FILE).read_text(encoding="utf-8"))
-    if package.get("format") != PACKAGE_FORMAT:
-        raise ValueError(f"{path / PACKAGE_FILE}: unsupported package format {package.get('format')!r}")
+    package = read_package(path)
     config = GLiNERConfig.from_pretrained(path)
     if "base_model" in package:  # an adapter over a GLiNER model (e.g. few-shot adaptation)
         from gliner_biomed.models import load_model

