@@ -4,6 +4,7 @@ torch and the modeling code."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 PACKAGE_FILE = "gliner_biomed_adapter.json"
@@ -19,8 +20,6 @@ def is_adapter_package(path) -> bool:
 def read_package(path) -> dict:
     """The adapter package description of the package folder ``path`` (its PACKAGE_FILE); a
     format this version does not read is refused with the file named."""
-    import json
-
     file = Path(path) / PACKAGE_FILE
     package = json.loads(file.read_text(encoding="utf-8"))
     if package.get("format") != PACKAGE_FORMAT:
