@@ -271,7 +271,7 @@ def test_contrast_types_are_disjoint_unannotated_and_judged_only_on_gold_mention
     """Contrast types: never a type the example's gold mentions could have (no conflict-table
     phrase), never a type its corpus annotates (those are ordinary negatives); the loss mask keeps
     their column only on the example's gold mentions, where the target is 0."""
-    from gliner_biomed.trainers.collator import contrast_loss_mask, span_label_tensor
+    from gliner_biomed.trainers.collator import known_target_mask, span_label_tensor
 
     chemical_groups = vocabulary.contrast_groups("bionlp13pc", ["Simple_chemical"])
     assert "gene or gene product" not in chemical_groups  # BioNLP13PC annotates gene products: askable
@@ -284,7 +284,7 @@ def test_contrast_types_are_disjoint_unannotated_and_judged_only_on_gold_mention
         batch = [random.Random(seed * 5 + i).choice(examples) for i, (_, examples) in enumerate(sources)]
         rewritten, label_sets = draw(batch, random.Random(seed))
         targets = span_label_tensor(rewritten, label_sets, 12)
-        mask = contrast_loss_mask(rewritten, label_sets, targets)
+        mask = known_target_mask(rewritten, label_sets, targets)
         for row, (original, example, labels) in enumerate(zip(batch, rewritten, label_sets)):
             golds = {label for _, _, label in original["ner"]}
             allowed = set(vocabulary.contrast_groups(original["corpus"], golds))
@@ -299,3 +299,59 @@ def test_contrast_types_are_disjoint_unannotated_and_judged_only_on_gold_mention
                 if label not in example["contrast_labels"]:
                     assert mask[row, ..., column].all()
     assert seen > 50
+
+
+def test_paired_examples_judge_each_label_by_each_part_own_annotation(sources, vocabulary):
+    """A joined pair is one text (first part's words, then the second's) asked the union of both
+    prompts. On each part a label is: judged everywhere where that part's corpus may ask it (its
+    gold mentions of covered types are positives, every other span a negative); judged only on the
+    part's gold mentions (all negative) where it is disjoint from all of them; unknown otherwise."""
+    from gliner_biomed.trainers.collator import known_target_mask, span_label_tensor
+
+    by_corpus = {spec.corpus: examples for spec, examples in sources}
+    draw = sampler(drop_type_prob=0.0, vocabulary_negatives=3, contrast_types=2, pair_examples=1.0)
+    checked = Counter()
+    for seed in range(30):
+        rng = random.Random(seed)
+        disease = rng.choice([e for e in by_corpus["ncbi-disease"] if e["ner"]])
+        gene = rng.choice([e for e in by_corpus["gnormplus"] if e["ner"]])
+        rewritten, label_sets = draw([disease, gene], random.Random(seed))
+        assert len(rewritten) == 1, "two examples of different corpora, pair_examples=1: one joined example"
+        joined, labels = rewritten[0], label_sets[0]
+        assert joined["tokenized_text"] == disease["tokenized_text"] + gene["tokenized_text"]
+        targets = span_label_tensor(rewritten, label_sets, 12)
+        mask = known_target_mask(rewritten, label_sets, targets)
+        offset = len(disease["tokenized_text"])
+        parts = [(disease, 0), (gene, offset)]
+        for column, phrase in enumerate(labels):
+            group = vocabulary.group_of(phrase)
+            for part, start in parts:
+                end = start + len(part["tokenized_text"])
+                golds = {label for _, _, label in part["ner"]}
+                judged = vocabulary.label_judgements(part["corpus"], golds)
+                region_mask = mask[0, start:end, :, column]
+                if group in judged:
+                    assert region_mask.all(), (part["corpus"], phrase)
+                    expected = {(s + start, e + start) for s, e, g in part["ner"] if g in judged[group] and e - s < 12}
+                    got = {(int(s), int(s + w)) for s, w in torch.nonzero(targets[0, start:end, :, column]).tolist() for s in [s + start]}
+                    assert got == expected, (part["corpus"], phrase)
+                    checked["judged"] += 1
+                else:
+                    golden = {(s + start, e + start) for s, e, _ in part["ner"] if e - s < 12}
+                    known = {(s + start, s + start + w) for s, w in torch.nonzero(region_mask).tolist()}
+                    disjoint = group in vocabulary.contrast_groups(part["corpus"], golds)
+                    assert known == (golden if disjoint else set()), (part["corpus"], phrase)
+                    assert targets[0, start:end, :, column].sum() == 0
+                    checked["disjoint" if disjoint else "unknown"] += 1
+    # Gene types asked over disease text (and disease types over gene text) are judged on gold mentions only.
+    assert checked["judged"] > 30 and checked["disjoint"] > 30, checked
+
+
+def test_pairing_keeps_same_corpus_and_long_examples_apart(sources):
+    by_corpus = {spec.corpus: examples for spec, examples in sources}
+    first, second = by_corpus["tmvar3"][:2]
+    rewritten, _ = sampler(pair_examples=1.0)([first, second], random.Random(0))
+    assert len(rewritten) == 2 and not any(example.get("loss_regions") for example in rewritten)
+    long_one = dict(by_corpus["gnormplus"][0], tokenized_text=["word"] * 120, ner=[[0, 0, "Gene"]])
+    rewritten, _ = sampler(pair_examples=1.0)([first, long_one], random.Random(0))
+    assert len(rewritten) == 2, "a pair of more than pair_max_words (128) words is not made"

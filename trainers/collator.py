@@ -73,21 +73,29 @@ def span_label_tensor(examples: Sequence[Mapping], label_sets: Sequence[Sequence
     return targets[..., :num_labels] if num_labels else targets[..., :0]
 
 
-def contrast_loss_mask(examples: Sequence[Mapping], label_sets: Sequence[Sequence[str]], span_labels: torch.Tensor) -> Optional[torch.Tensor]:
-    """`span_labels`-shaped mask, or None when no example has ``contrast_labels``: a contrast type
-    of an example is judged only on that example's gold mentions (they are not of it); every
-    other cell of its column is unknown (the corpus does not annotate that type)."""
-    if not any(example.get("contrast_labels") for example in examples):
+def known_target_mask(examples: Sequence[Mapping], label_sets: Sequence[Sequence[str]], span_labels: torch.Tensor) -> Optional[torch.Tensor]:
+    """`span_labels`-shaped mask, true where a target is known; None when every target is. A
+    contrast type of an example (``contrast_labels``) is judged only on that example's gold
+    mentions (they are not of it): every other cell of its column is unknown (the corpus does not
+    annotate that type). A ``loss_regions`` entry ``[label, first_word, end_word, kept_spans]``
+    (a joined pair: trainers/type_sampling.py) makes the spans that start in words
+    ``first_word..end_word-1`` unknown for that label, except ``kept_spans`` (``[start, end]``)."""
+    if not any(example.get("contrast_labels") or example.get("loss_regions") for example in examples):
         return None
     mask = torch.ones_like(span_labels, dtype=torch.bool)
     max_width = span_labels.shape[2]
     for row, (example, labels) in enumerate(zip(examples, label_sets)):
-        contrast = set(example.get("contrast_labels") or ())
-        for column, label in enumerate(labels):
-            if label not in contrast:
+        columns = {label: column for column, label in enumerate(labels)}
+        regions = [[label, 0, len(example["tokenized_text"]), [[s, e] for s, e, _ in example["ner"]]]
+                   for label in example.get("contrast_labels") or ()]
+        for label, first_word, end_word, kept in regions + list(example.get("loss_regions") or ()):
+            column = columns.get(label)
+            if column is None:  # capped out of the prompt
                 continue
-            mask[row, :, :, column] = False
-            for start, end, _ in example["ner"]:
+            if end_word >= len(example["tokenized_text"]):
+                end_word = mask.shape[1]  # through the padding, which no target is known of either
+            mask[row, first_word:end_word, :, column] = False
+            for start, end in kept:
                 if end - start < max_width:
                     mask[row, start, end - start, column] = True
     return mask
@@ -125,7 +133,7 @@ class SpanCollator:
             batch = dict(self.processor.encode_texts(words))
             batch.update(self.processor.encode_labels(shared))
             batch["span_labels"] = span_label_tensor(examples, [shared] * len(examples), self.config.max_width)
-            loss_mask = contrast_loss_mask(examples, [shared] * len(examples), batch["span_labels"])
+            loss_mask = known_target_mask(examples, [shared] * len(examples), batch["span_labels"])
             if loss_mask is not None:
                 batch["span_loss_mask"] = loss_mask
             if self.type_sampler is None:
@@ -137,7 +145,7 @@ class SpanCollator:
             raise ValueError("no entity type in this batch (no entities and no negative types)")
         batch = dict(self.processor.encode_texts(words, label_sets))
         batch["span_labels"] = span_label_tensor(examples, label_sets, self.config.max_width)
-        loss_mask = contrast_loss_mask(examples, label_sets, batch["span_labels"])
+        loss_mask = known_target_mask(examples, label_sets, batch["span_labels"])
         if loss_mask is not None:
             batch["span_loss_mask"] = loss_mask
         return batch

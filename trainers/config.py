@@ -67,6 +67,7 @@ class TrainConfig:
     vocabulary_negatives: int = 4  # with type_vocabulary: up to this many policy-checked negative types per example
     contrast_types: int = 0  # with type_vocabulary: up to this many types disjoint from an example's gold types that its corpus does not annotate, judged on its gold mentions only
     mixed_corpus_batches: bool = False  # each example of a batch from a source drawn by weight (needs type_vocabulary)
+    pair_examples: float = 0.0  # with type_vocabulary: chance an example is joined with the batch's next one from another corpus (one text, both prompts; at most max_words words)
     # -- optimisation --------------------------------------------------------------------
     lr_encoder: float = 1e-5
     lr_heads: float = 5e-5
@@ -116,6 +117,9 @@ class TrainConfig:
         if self.mixed_corpus_batches and self.type_vocabulary is None:
             raise ValueError("mixed_corpus_batches needs type_vocabulary: without it, in-batch negative types from other "
                              "corpora would mark unannotated mentions of those types as negatives")
+        if self.pair_examples and not self.mixed_corpus_batches:
+            raise ValueError("pair_examples needs mixed_corpus_batches: true (a pair joins examples of two corpora, "
+                             "and a batch of one corpus has none to join)")
         self.type_sampling()  # checks the vocabulary options
         self._check_numbers()
 
@@ -127,7 +131,8 @@ class TrainConfig:
 
         return TypeSampling(vocabulary=str(self.type_vocabulary), surface_form_sampling=self.surface_form_sampling,
                             drop_type_prob=self.drop_type_prob, vocabulary_negatives=self.vocabulary_negatives,
-                            contrast_types=self.contrast_types, shuffle=self.shuffle_labels, max_types=self.max_types)
+                            contrast_types=self.contrast_types, shuffle=self.shuffle_labels, max_types=self.max_types,
+                            pair_examples=self.pair_examples, pair_max_words=self.max_words)
 
     def _check_numbers(self) -> None:
         # A negative learning rate trains "successfully" towards a loss of 1e19: refused up front.

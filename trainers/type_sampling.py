@@ -22,6 +22,14 @@ Examples of a corpus the vocabulary has a policy for carry their corpus's own so
    ``protein mutation`` both mark W486C), never with a label that merely might apply (such labels
    are not asked: see ``TypeVocabulary.label_judgements``).
 
+With ``pair_examples``, an example is joined with the next example of the batch when that one
+comes from another corpus: one text, the two prompts' union, so that a gene and a chemical meet in
+one input under both types (a model trained on one corpus per input learns "one type per text":
+with ``cisplatin`` beside it, BRCA1 became a chemical). Each part judges every label of the union
+by its own corpus's annotation: a label its corpus may ask is judged on all its spans, a label
+disjoint from all its gold types only on its gold mentions, any other label nowhere in it
+(``loss_regions``, masked by the collator).
+
 Examples of corpora outside the vocabulary (the ``synthetic`` corpus, given examples) keep their
 labels and take their corpus's other types as negatives, as without a vocabulary."""
 
@@ -48,6 +56,8 @@ class TypeSampling:
     contrast_types: int = 0  # up to this many contrast types per example (drawn in [0, n]), judged on its gold mentions only
     shuffle: bool = True
     max_types: int = 25
+    pair_examples: float = 0.0  # chance an example is joined with the next one of the batch (another corpus)
+    pair_max_words: int = 128  # a pair never has more words than this
 
     def __post_init__(self):
         if self.surface_form_sampling not in SURFACE_FORM_SAMPLING:
@@ -60,6 +70,10 @@ class TypeSampling:
             raise ValueError(f"contrast_types must be >= 0, got {self.contrast_types}")
         if self.max_types < 1:
             raise ValueError(f"max_types must be >= 1, got {self.max_types}")
+        if not 0 <= self.pair_examples <= 1:
+            raise ValueError(f"pair_examples must be in [0, 1], got {self.pair_examples}")
+        if self.pair_max_words < 2:
+            raise ValueError(f"pair_max_words must be >= 2, got {self.pair_max_words}")
 
     def load_vocabulary(self) -> TypeVocabulary:
         return load_type_vocabulary(DEFAULT_VOCABULARY if self.vocabulary == "default" else self.vocabulary)
@@ -81,9 +95,21 @@ class VocabularyPromptSampler:
         self.vocabulary.check_label_maps([c for c in dict.fromkeys(corpora) if self.knows(c)])
 
     def __call__(self, examples: Sequence[Mapping], rng: random.Random) -> Tuple[List[Dict], List[List[str]]]:
-        """(examples with ``ner`` in prompt phrasings and their ``contrast_labels``, one prompt per example)."""
+        """(examples with ``ner`` in prompt phrasings and their ``contrast_labels``, one prompt per
+        example; with ``pair_examples``, a joined pair is one example with ``loss_regions``)."""
         out_examples, label_sets = [], []
-        for example in examples:
+        examples = list(examples)
+        index = 0
+        while index < len(examples):
+            example = examples[index]
+            index += 1
+            if self.sampling.pair_examples and index < len(examples) and self._pairable(example, examples[index]) \
+                    and rng.random() < self.sampling.pair_examples:
+                joined, labels = self._paired_prompt(example, examples[index], rng)
+                index += 1
+                out_examples.append(joined)
+                label_sets.append(labels)
+                continue
             contrast: List[str] = []
             if self.knows(example.get("corpus")):
                 labels, ner, contrast = self._vocabulary_prompt(example, rng)
@@ -92,6 +118,39 @@ class VocabularyPromptSampler:
             out_examples.append({**example, "ner": ner, "contrast_labels": contrast})
             label_sets.append(labels)
         return out_examples, label_sets
+
+    # -- a pair of examples ----------------------------------------------------------------------
+    def _pairable(self, first: Mapping, second: Mapping) -> bool:
+        return (first.get("corpus") != second.get("corpus") and self.knows(first.get("corpus")) and self.knows(second.get("corpus"))
+                and len(first["tokenized_text"]) + len(second["tokenized_text"]) <= self.sampling.pair_max_words)
+
+    def _paired_prompt(self, first: Mapping, second: Mapping, rng: random.Random) -> Tuple[Dict, List[str]]:
+        """One example of ``first``'s words then ``second``'s, asked the union of their prompts;
+        every label judged on each part by that part's corpus (see module doc)."""
+        prompts = [self._vocabulary_prompt(part, rng)[0] for part in (first, second)]
+        labels = list(dict.fromkeys(prompts[0] + prompts[1]))
+        if self.sampling.shuffle:
+            rng.shuffle(labels)
+        labels = labels[: self.sampling.max_types]
+        ner: List[List] = []
+        regions: List[List] = []
+        offset = 0
+        for part in (first, second):
+            golds = list(dict.fromkeys(label for _, _, label in part["ner"]))
+            judged = self.vocabulary.label_judgements(part["corpus"], golds)
+            contrast = set(self.vocabulary.contrast_groups(part["corpus"], golds))
+            end = offset + len(part["tokenized_text"])
+            for phrase in labels:
+                group = self.vocabulary.group_of(phrase)
+                if group in judged:
+                    ner += [[s + offset, e + offset, phrase] for s, e, gold in part["ner"] if gold in judged[group]]
+                else:  # unknown on this part, except (for a disjoint type) its gold mentions: they are not of it
+                    kept = [[s + offset, e + offset] for s, e, _ in part["ner"]] if group in contrast else []
+                    regions.append([phrase, offset, end, kept])
+            offset = end
+        joined = {**first, "id": f"{first.get('id')}+{second.get('id')}", "tokenized_text": list(first["tokenized_text"]) + list(second["tokenized_text"]),
+                  "ner": ner, "contrast_labels": [], "loss_regions": regions}
+        return joined, labels
 
     # -- one example ---------------------------------------------------------------------------
     def _vocabulary_prompt(self, example: Mapping, rng: random.Random) -> Tuple[List[str], List[List], List[str]]:
