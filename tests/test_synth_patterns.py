@@ -50,6 +50,12 @@ def found(text, pattern):
     ("copula", "E. coli is a bacterium that lives in the gut.", [("bacterium", ["E. coli"])]),
     ("copula", "Is it epidermolysis bullosa? Recessive epidermolysis bullosa (RDEB) is a skin disorder.",
      [("skin disorder", ["Recessive epidermolysis bullosa", "RDEB"])]),
+    ("type_before_name", "The transcription factor STAT3 binds the c-fos promoter.", [("transcription factor", ["STAT3"])]),
+    ("type_before_name", "In the T cell line Jurkat , the cytokine IL - 6 was induced.", [("cytokine", ["IL - 6"])]),
+    ("type_before_name", "Mice were infected with the bacterium Escherichia coli.", [("bacterium", ["Escherichia coli"])]),
+    ("cell_line", "We used the human erythroleukemia cell line K562 and the HeLa cell line.",
+     [("cell line", ["K562"]), ("cell line", ["HeLa"])]),
+    ("cell_line", "MCF - 7 cell lines were treated.", [("cell line", ["MCF - 7"])]),
 ])
 def test_each_pattern_extracts_its_mentions_and_type(pattern, text, expected):
     assert found(text, pattern) == expected
@@ -63,6 +69,10 @@ def test_each_pattern_extracts_its_mentions_and_type(pattern, text, expected):
     "effects of lithium, such as polyuria and tremor",  # "lithium" is no plural hypernym
     "Similarly, a decrease was seen.",  # an adverb is no mention, "decrease" no type
     "drugs such as alpha beta gamma delta epsilon zeta eta theta were given",  # a name cut at 6 chunks is no mention
+    "the protein kinase C pathway was activated",  # a name followed by ordinary words names nothing
+    "the human IL-6 and the mutant p53 and the two HLA alleles",  # modifiers and numerals are no types
+    "the intracellular ICAM-1 level",  # an adjective is no type
+    "CD4+ T cell lines and Tumor cell lines and HCC cell lines and the cell line RNA",  # kinds of cells, a sentence's first word, a molecule
 ])
 def test_obvious_false_positives_are_not_mined(text):
     assert mine(text) == []

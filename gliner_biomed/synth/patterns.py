@@ -25,7 +25,7 @@ from .client import Completion
 from .labels import normal_form, singular
 from .prompts import Messages
 
-PATTERNS_VERSION = "patterns-v1"  # bump when a pattern or word list changes: part of the cache key
+PATTERNS_VERSION = "patterns-v2"  # bump when a pattern or word list changes: part of the cache key
 
 # Function words end noun phrases; a phrase never contains one.
 _FUNCTION_WORDS = frozenset("""
@@ -446,6 +446,92 @@ def _known_as(text: str, chunks: Sequence[Chunk]) -> List[PatternMatch]:
     return found
 
 
+# Words that precede a name as modifiers, not as its type ("the human IL-6", "the mutant p53").
+_NAME_MODIFIERS = frozenset("""
+human mouse murine rat bovine porcine chicken yeast viral bacterial mammalian mutant wild-type recombinant
+endogenous exogenous purified soluble native full-length truncated active inactive cellular nuclear
+two three four five six seven eight nine ten average mean median total entire complete whole mature late early
+highest lowest serum wild-type consensus free former female male long short adjacent core apparent southern
+northern western von small large effect type length
+""".split())
+_MOLECULE_WORDS = frozenset({"DNA", "RNA", "CDNA", "MRNA", "DNAS", "RNAS"})
+# A type read before a name ends on a noun; these endings mark adjectives ("the intracellular X").
+_ADJECTIVE_ENDINGS = ("al", "ic", "ive", "ous", "ar", "est", "ary", "ible", "able")
+
+
+def _name_like(chunk: Chunk, min_length: int = 2) -> bool:
+    """A chunk that reads as a proper name: a capital or a digit in it (STAT3, IL, K562, HeLa,
+    Escherichia), at least ``min_length`` characters."""
+    return len(chunk.text) >= min_length and chunk.in_name and any(ch.isupper() or ch.isdigit() for ch in chunk.text)
+
+
+def _name_forward(text: str, chunks: Sequence[Chunk], i: int) -> Optional[Tuple[int, int, int]]:
+    """(start, end, next chunk) of a proper name at ``i`` that ends at a phrase boundary: name-like
+    chunks and the joiners between them ("IL - 6"), or a binomial ("Escherichia coli"); None when
+    ordinary words follow it ("the protein kinase C pathway" names no "C pathway")."""
+    if i >= len(chunks) or not _name_like(chunks[i]):
+        return None
+    j = i + 1
+    while j + 1 < len(chunks) and chunks[j].text in _JOINERS and chunks[j + 1].in_name and not chunks[j + 1].is_punctuation:
+        j += 2
+    if j == i + 1 and j < len(chunks) and chunks[i].text[:1].isupper() and chunks[i].text[1:].islower() and chunks[j].text.islower() \
+            and chunks[j].in_name and len(chunks[j].text) > 2:
+        j += 1  # Genus species
+    if j < len(chunks) and chunks[j].in_name:
+        return None
+    span = _mention(text, chunks, i, j)
+    return (span[0], span[1], j) if span else None
+
+
+def _type_before_name(text: str, chunks: Sequence[Chunk]) -> List[PatternMatch]:
+    """ "the Y X": a definite type phrase right before a proper name ("the transcription factor
+    STAT3", "the cytokine IL-6", "the bacterium Escherichia coli")."""
+    found = []
+    for i, chunk in enumerate(chunks[:-2]):
+        if chunk.lower != "the":
+            continue
+        end = _type_run_forward(chunks, i + 1)
+        head = chunks[end - 1].lower if end > i + 1 else ""
+        if not head or end - i - 1 > _MAX_TYPE_WORDS or head in _NAME_MODIFIERS or head.endswith(_ADJECTIVE_ENDINGS):
+            continue
+        name = _name_forward(text, chunks, end)
+        if name and text[name[0]:name[1]].upper() in _MOLECULE_WORDS:
+            continue  # "the cell line RNA" is RNA of the line
+        type_name = _type_name(chunks, i + 1, end, plural=False) if name else None
+        if type_name:
+            found.append(PatternMatch("type_before_name", type_name, ((name[0], name[1]),)))
+    return found
+
+
+def _cell_line(text: str, chunks: Sequence[Chunk]) -> List[PatternMatch]:
+    """ "X cell line(s)" / "cell line(s) X": a name of three or more characters with a digit or
+    an inner capital next to "cell line" ("the HeLa cell line", "the erythroleukemia cell line
+    K562"; after it, an acronym too: "cell line CHO"); in "CD4+ T cell line" the name before is
+    the cells' kind, not the line's name, so a short word there names nothing."""
+    found = []
+    for i, words in _triggers(chunks, [("cell", "line"), ("cell", "lines")], first=0):
+        mentions = []
+        start = _phrase_backward(chunks, i)
+        before = text[chunks[start].start:chunks[i - 1].end] if start < i else ""
+        # A name before "cell line" needs a digit or an inner capital (HeLa, K562, MCF - 7): a
+        # capitalised word there is as often a sentence's first word ("Tumor cell lines") or
+        # the cancer the lines come from ("HCC cell lines").
+        short_word = chunks[i - 1].text.isalpha() and len(chunks[i - 1].text) <= 2
+        if len(before) >= 3 and not short_word and all(_name_like(c, 1) or c.text in _JOINERS for c in chunks[start:i]) \
+                and (any(ch.isdigit() for ch in before) or re.search(r"[a-z][A-Z]", before)):
+            span = _mention(text, chunks, start, i)
+            if span and not (start > 0 and chunks[start - 1].in_name):
+                mentions.append(span)
+        name = _name_forward(text, chunks, i + 2)
+        after = text[name[0]:name[1]] if name else ""
+        if len(after) >= 3 and (any(ch.isdigit() for ch in after) or re.search(r"[a-z][A-Z]", after)
+                                or (after.isupper() and after not in _MOLECULE_WORDS)):
+            mentions.append((name[0], name[1]))
+        if mentions:
+            found.append(PatternMatch("cell_line", "cell line", tuple(mentions)))
+    return found
+
+
 Finder = Callable[[str, Sequence[Chunk]], List[PatternMatch]]
 
 # name -> finder; the order is the report's. Each is tested on its own in tests/test_synth_patterns.py.
@@ -460,6 +546,8 @@ PATTERNS: Dict[str, Finder] = {
     "parenthetical": _described_by_article("parenthetical", "(", closers=(")", ",", ";")),
     "copula": _copula,
     "known_as": _known_as,
+    "type_before_name": _type_before_name,
+    "cell_line": _cell_line,
 }
 
 
