@@ -262,14 +262,16 @@ def test_adapt_adapter_loads_with_plain_peft_on_the_base_it_names(tmp_path):
     assert_plain_peft_equals_load_model(adapted)
 
 
-def test_default_model_predictions_unchanged_by_the_re_export():
-    """The README's first command, recorded before the adapter was re-exported (same weights)."""
+def test_default_model_predictions_are_the_recorded_ones():
+    """The README's first command on the shipped default model, recorded when it shipped (the
+    open-types model, 1 December 2026): a change of the loader, the adapter format or the
+    assembled-model cache must not move a score."""
     model = load_model(None)
     got = model.predict_entities(TEXT, ["disease", "chemical", "gene or gene product"])
     assert [(e["start"], e["end"], e["label"], e["score"]) for e in got] == [
-        (13, 18, "gene or gene product", 0.9981914162635803),
-        (35, 44, "gene or gene product", 0.8404433727264404),
-        (75, 88, "disease", 0.9826446175575256),
+        (13, 18, "gene or gene product", 0.9820906519889832),
+        (35, 44, "chemical", 0.9466544389724731),
+        (75, 88, "disease", 0.9958009123802185),
     ]
 
 

@@ -196,7 +196,8 @@ def test_recipes_load_and_the_open_types_recipe_covers_its_corpora():
     assert load_config(configs / "train_default.yaml", {"encoder": "enc"}).type_sampling() is None  # old behaviour kept
     for recipe in ("train_open_types.yaml", "train_open_types_bi.yaml"):
         config = load_config(configs / recipe, {})
-        assert config.init_model == "gliner_biomed/default_model" and config.continue_adapter and config.lora, recipe
+        assert config.init_model == "configs/init/corpus-types" and config.continue_adapter and config.lora, recipe
+        assert (configs.parent / config.init_model / "gliner_biomed_adapter.json").is_file(), recipe  # the stage-1 package is in the repo
         assert config.mixed_corpus_batches and (config.embed_ent_token or config.labels_encoder), recipe
         draw = VocabularyPromptSampler(config.type_sampling())
         corpora = [SourceSpec.parse(text).corpus for text in config.data]
