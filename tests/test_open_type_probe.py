@@ -1,7 +1,7 @@
 """The open-type probe of issue 13 (gliner_biomed/evaluation/open_type_probe.yaml) on the shipped
 default model: the test records what the model finds, expectation by expectation.
 
-The corpus-trained default of November 2026 (configs/init/corpus-types) met none of the eight
+The corpus-trained default of November 2026 (configs/init/corpus-types) met none of the nine
 expectations (the issue's table: tests/test_open_type_probe.py at commit f533b46). The open-types
 default of 1 December 2026 meets five: STAT3 and interleukin-6 as protein, T lymphocytes as cell
 type, acute kidney injury as adverse event, tamoxifen as chemical. It still calls HeLa cells a cell
