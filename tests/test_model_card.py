@@ -126,3 +126,30 @@ def test_card_without_results_has_no_model_index(card_model):
     card = render_model_card(card_model, ModelCardOptions(repo_id="org/m"))
     assert card.card.data.eval_results is None and "model-index" not in card.card.content.split("---")[1]
     assert card.card.data.base_model == "sentence-transformers/all-MiniLM-L6-v2"
+
+
+@pytest.mark.corpus("ncbi-disease", "bc5cdr")
+def test_two_evaluations_of_one_corpus_stay_apart_in_the_model_index(card_model, results_file, tmp_path):
+    """The unseen-types suite scores NCBI-disease again with its type asked as "ailment": on the Hub
+    that row must be an entry of its own (the Hub groups results by dataset type, config and split),
+    not a second "Strict micro-F1" under the plain NCBI-disease."""
+    from huggingface_hub import ModelCard
+
+    results = json.loads(results_file.read_text())
+    plain = next(row for row in results["datasets"] if row["corpus"] == "ncbi-disease")
+    paraphrased = json.loads(json.dumps(plain))
+    paraphrased.update(name="ncbi-disease-paraphrased", label_prompts={"disease": "ailment"})
+    for scores in (paraphrased["scores"], paraphrased["scores"]["exact_boundary"], paraphrased["scores"]["partial_overlap"]):
+        scores["micro_f1"] = scores["micro_f1"] / 2  # a different value, to see which entry holds which
+    results["datasets"].append(paraphrased)
+    both = tmp_path / "results.json"
+    both.write_text(json.dumps(results))
+    render_model_card(card_model, ModelCardOptions(repo_id="org/gliner-biomed-test", results=[str(both)])).card.save(tmp_path / "README.md")
+    parsed = ModelCard.load(tmp_path / "README.md").data.eval_results
+    strict = {r.dataset_name: r for r in parsed if r.metric_config == "strict"}
+    assert len([r for r in parsed if r.metric_config == "strict"]) == len(results["datasets"])
+    assert strict["ncbi-disease"].metric_value == plain["scores"]["micro_f1"] and strict["ncbi-disease"].dataset_config == plain["level"]
+    entry = strict["ncbi-disease-paraphrased"]
+    assert entry.metric_value == paraphrased["scores"]["micro_f1"] and entry.dataset_type == "ncbi-disease"
+    assert entry.dataset_config == f"{plain['level']}/ncbi-disease-paraphrased"
+    assert entry.dataset_args["label_prompts"] == {"disease": "ailment"}

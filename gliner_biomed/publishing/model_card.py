@@ -182,19 +182,26 @@ def read_results(path: Path) -> Dict:
 def eval_results(path: Path, dataset_repos: Sequence[str] = ()) -> List[EvalResult]:
     """The model-index entries of one results.json: per evaluated dataset, its strict and relaxed
     micro-F1. A dataset is named by the Hub repo among ``dataset_repos`` whose name is the corpus
-    name, else by the corpus name; a sub-sampled evaluation says so in ``dataset_args``."""
+    name, else by the corpus name; a sub-sampled evaluation, or one that asks its types under other
+    names (``label_prompts``), says so in ``dataset_args``."""
     results = read_results(path)
     repos = {repo.split("/")[-1]: repo for repo in dataset_repos}
     entries = []
     for row in results["datasets"]:
         try:
-            sampled = {"num_documents": row["num_documents"], "num_documents_total": row["num_documents_total"]} if row["sampled"] else None
+            args = {"num_documents": row["num_documents"], "num_documents_total": row["num_documents_total"]} if row["sampled"] else {}
+            if row.get("label_prompts"):
+                args["label_prompts"] = row["label_prompts"]
+            # The Hub groups model-index results by (task, dataset type, config, split): a second
+            # evaluation of the same corpus (the unseen-types suite's "ncbi-disease-paraphrased") needs
+            # a config of its own, or its scores are listed under the first one's name.
+            dataset_config = row["level"] if row["name"] == row["corpus"] else f"{row['level']}/{row['name']}"
             for config, scheme, name in MODEL_INDEX_METRICS:
                 scores = row["scores"] if scheme is None else row["scores"][scheme]
                 entries.append(EvalResult(
                     task_type=PIPELINE_TAG, task_name="Named entity recognition",
                     dataset_type=repos.get(row["corpus"], row["corpus"]), dataset_name=row["name"],
-                    dataset_config=row["level"], dataset_split=row["split"], dataset_args=sampled,
+                    dataset_config=dataset_config, dataset_split=row["split"], dataset_args=args or None,
                     metric_type="f1", metric_name=name, metric_config=config, metric_value=float(scores["micro_f1"]),
                 ))
         except KeyError as error:
