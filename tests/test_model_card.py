@@ -87,6 +87,27 @@ def test_card_reads_the_training_record_of_a_trained_model(card_model, tmp_path)
     assert '"bc5cdr:train@6", "bc2gm:train@1"' in text and "bc5cdr/validation = 0.4246" in text
 
 
+def test_card_of_an_open_types_package_says_how_it_was_trained(card_model, tmp_path):
+    """A package trained on with the type vocabulary over its init model's adapter (the shipped
+    default): the card names the adapter's real rank (from encoder_adapter/, not the unused
+    lora_r of the config), the vocabulary prompts, pairs, the loss weighting and the time."""
+    import shutil
+
+    folder = shutil.copytree(card_model, tmp_path / "open_types")
+    (folder / "encoder_adapter").mkdir()
+    (folder / "encoder_adapter" / "adapter_config.json").write_text(json.dumps({"r": 32, "lora_alpha": 64}))
+    record = {"training": {"step": 1000, "seconds": 2221.3, "hardware": "a 2-core CPU"},
+              "config": {"init_model": "configs/init/corpus-types", "continue_adapter": True, "lora": True, "lora_r": 16,
+                         "lora_alpha": 32, "type_vocabulary": "default", "contrast_types": 4, "mixed_corpus_batches": True,
+                         "pair_examples": 0.5, "corpus_negatives": True, "focal_alpha": 0.75, "data": ["bc5cdr:train@6"]}}
+    (folder / "training_info.json").write_text(json.dumps(record))
+    text = render_model_card(folder).card.content
+    assert "the initial model's LoRA adapter on the encoder, trained on (r=32, alpha=64)" in text and "r=16" not in text
+    assert "type vocabulary" in text and "50% of the examples paired with a sentence of another corpus" in text
+    assert "with corpus negatives" not in text and "positives 0.75 / negatives 0.25" in text
+    assert "37 minutes on a 2-core CPU" in text and "`corpus-types`" in text
+
+
 def test_bad_results_file_is_named(card_model, tmp_path):
     bad = tmp_path / "results.json"
     bad.write_text(json.dumps({"suite": {"name": "x"}}))

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
@@ -145,26 +145,57 @@ def training_record(source: Path) -> Optional[Dict]:
     return None
 
 
-def describe_training(record: Optional[Dict]) -> Optional[Dict]:
+def adapter_rank(source: Path) -> Optional[Tuple[int, int]]:
+    """(r, alpha) of the LoRA adapter a package ships (``encoder_adapter/adapter_config.json``):
+    what was trained, also where the config continued an init model's adapter (``continue_adapter``)
+    and its own ``lora_r`` went unused."""
+    path = source / "encoder_adapter" / "adapter_config.json"
+    if not path.is_file():
+        return None
+    adapter = _read_json(path, "adapter config")
+    return int(adapter["r"]), int(adapter["lora_alpha"])
+
+
+def _labels_description(config: Dict) -> str:
+    if not config.get("type_vocabulary"):
+        return "natural-language labels from each corpus's label map"
+    parts = ["paraphrases of each type", "negative types checked against each corpus's annotation policy"]
+    if config.get("contrast_types"):
+        parts.append("contrast types judged on the gold mentions only")
+    if config.get("mixed_corpus_batches"):
+        parts.append("batches mixing corpora")
+    if config.get("pair_examples"):
+        parts.append(f"{config['pair_examples']:.0%} of the examples paired with a sentence of another corpus in one input")
+    return "entity-type prompts phrased from the project's type vocabulary: " + ", ".join(parts)
+
+
+def describe_training(record: Optional[Dict], source: Optional[Path] = None) -> Optional[Dict]:
     if record is None:
         return None
     config, training = record["config"], record.get("training", {})
     stages = []
     if config.get("init_model"):
         stages.append({"name": "Initialization", "text": f"from the GLiNER model `{Path(config['init_model']).name}`"})
-    method = (f"LoRA on the encoder (r={config.get('lora_r')}, alpha={config.get('lora_alpha')}) and full training of the span/label heads"
-              if config.get("lora") else "full fine-tuning")
+    rank = adapter_rank(source) if source is not None else None
+    r, alpha = rank or (config.get("lora_r"), config.get("lora_alpha"))
+    adapter = "the initial model's LoRA adapter on the encoder, trained on" if config.get("continue_adapter") else "LoRA on the encoder"
+    method = f"{adapter} (r={r}, alpha={alpha}) and full training of the span/label heads" if config.get("lora") else "full fine-tuning"
+    negatives = " with corpus negatives" if config.get("corpus_negatives") and not config.get("type_vocabulary") else ""
+    objective = (f"; loss weighing positives {config['focal_alpha']} / negatives {1 - config['focal_alpha']:.2f}"
+                 if isinstance(config.get("focal_alpha"), (int, float)) and config["focal_alpha"] >= 0 else "")
     stages.append({
         "name": "Supervised span training",
         "text": f"{training.get('step', '?')} steps, {method}; {config.get('level', '?')}-level examples of up to "
                 f"{config.get('max_words', '?')} words, up to {config.get('max_types', '?')} entity types per example"
-                f"{' with corpus negatives' if config.get('corpus_negatives') else ''}; "
-                f"learning rates {config.get('lr_encoder')} (encoder) / {config.get('lr_heads')} (heads).",
+                f"{negatives}; learning rates {config.get('lr_encoder')} (encoder) / {config.get('lr_heads')} (heads){objective}.",
     })
+    if isinstance(training.get("seconds"), (int, float)):
+        where = f" on {training['hardware']}" if training.get("hardware") else ""
+        stages.append({"name": "Time", "text": f"{training['seconds'] / 60:.0f} minutes{where}"})
     validation = {k: float(v) for k, v in (training.get("validation") or {}).items() if isinstance(v, (int, float))}
     return {
         "description": "Trained with `gliner-biomed train` on the public corpora built by `gliner-biomed datasets build` "
-                       "(natural-language labels from each corpus's label map).",
+                       f"({_labels_description(config)}).",
         "stages": stages,
         "data": list(config.get("data") or []),
         "validation": validation,
@@ -245,7 +276,7 @@ def render_model_card(model_dir, options: ModelCardOptions = ModelCardOptions(),
     training record lives when it differs (an adapter package exported to full weights)."""
     model_dir = Path(model_dir)
     arch = architecture(model_dir, options.base_encoder)
-    training = describe_training(training_record(Path(training_source or model_dir)))
+    training = describe_training(training_record(Path(training_source or model_dir)), Path(training_source or model_dir))
     evaluations = [evaluation_section(Path(path)) for path in options.results]
     few_shot = few_shot_section(Path(options.few_shot_curve)) if options.few_shot_curve else None
     name = options.repo_id.split("/")[-1]
