@@ -132,6 +132,7 @@ class VocabularyPromptSampler:
         if self.sampling.shuffle:
             rng.shuffle(labels)
         labels = labels[: self.sampling.max_types]
+        groups = {phrase: self.vocabulary.group_of(phrase) for phrase in labels}
         ner: List[List] = []
         regions: List[List] = []
         offset = 0
@@ -140,8 +141,7 @@ class VocabularyPromptSampler:
             judged = self.vocabulary.label_judgements(part["corpus"], golds)
             contrast = set(self.vocabulary.contrast_groups(part["corpus"], golds))
             end = offset + len(part["tokenized_text"])
-            for phrase in labels:
-                group = self.vocabulary.group_of(phrase)
+            for phrase, group in groups.items():
                 if group in judged:
                     ner += [[s + offset, e + offset, phrase] for s, e, gold in part["ner"] if gold in judged[group]]
                 else:  # unknown on this part, except (for a disjoint type) its gold mentions: they are not of it

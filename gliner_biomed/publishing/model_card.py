@@ -276,7 +276,8 @@ def render_model_card(model_dir, options: ModelCardOptions = ModelCardOptions(),
     training record lives when it differs (an adapter package exported to full weights)."""
     model_dir = Path(model_dir)
     arch = architecture(model_dir, options.base_encoder)
-    training = describe_training(training_record(Path(training_source or model_dir)), Path(training_source or model_dir))
+    record_dir = Path(training_source or model_dir)
+    training = describe_training(training_record(record_dir), record_dir)
     evaluations = [evaluation_section(Path(path)) for path in options.results]
     few_shot = few_shot_section(Path(options.few_shot_curve)) if options.few_shot_curve else None
     name = options.repo_id.split("/")[-1]

@@ -451,7 +451,7 @@ _NAME_MODIFIERS = frozenset("""
 human mouse murine rat bovine porcine chicken yeast viral bacterial mammalian mutant wild-type recombinant
 endogenous exogenous purified soluble native full-length truncated active inactive cellular nuclear
 two three four five six seven eight nine ten average mean median total entire complete whole mature late early
-highest lowest serum wild-type consensus free former female male long short adjacent core apparent southern
+highest lowest serum consensus free former female male long short adjacent core apparent southern
 northern western von small large effect type length
 """.split())
 _MOLECULE_WORDS = frozenset({"DNA", "RNA", "CDNA", "MRNA", "DNAS", "RNAS"})
@@ -463,6 +463,12 @@ def _name_like(chunk: Chunk, min_length: int = 2) -> bool:
     """A chunk that reads as a proper name: a capital or a digit in it (STAT3, IL, K562, HeLa,
     Escherichia), at least ``min_length`` characters."""
     return len(chunk.text) >= min_length and chunk.in_name and any(ch.isupper() or ch.isdigit() for ch in chunk.text)
+
+
+def _line_name_shape(name: str) -> bool:
+    """A digit or an inner capital (K562, MCF - 7, HeLa): how cell-line names look, unlike a
+    capitalised word ("Tumor") or a cancer's acronym ("HCC")."""
+    return any(ch.isdigit() for ch in name) or re.search(r"[a-z][A-Z]", name) is not None
 
 
 def _name_forward(text: str, chunks: Sequence[Chunk], i: int) -> Optional[Tuple[int, int, int]]:
@@ -518,14 +524,13 @@ def _cell_line(text: str, chunks: Sequence[Chunk]) -> List[PatternMatch]:
         # the cancer the lines come from ("HCC cell lines").
         short_word = chunks[i - 1].text.isalpha() and len(chunks[i - 1].text) <= 2
         if len(before) >= 3 and not short_word and all(_name_like(c, 1) or c.text in _JOINERS for c in chunks[start:i]) \
-                and (any(ch.isdigit() for ch in before) or re.search(r"[a-z][A-Z]", before)):
+                and _line_name_shape(before):
             span = _mention(text, chunks, start, i)
             if span and not (start > 0 and chunks[start - 1].in_name):
                 mentions.append(span)
         name = _name_forward(text, chunks, i + 2)
         after = text[name[0]:name[1]] if name else ""
-        if len(after) >= 3 and (any(ch.isdigit() for ch in after) or re.search(r"[a-z][A-Z]", after)
-                                or (after.isupper() and after not in _MOLECULE_WORDS)):
+        if len(after) >= 3 and (_line_name_shape(after) or (after.isupper() and after not in _MOLECULE_WORDS)):
             mentions.append((name[0], name[1]))
         if mentions:
             found.append(PatternMatch("cell_line", "cell line", tuple(mentions)))
