@@ -370,6 +370,16 @@ class TypeVocabulary:
             )
         return self._judgements[cache_key]
 
+    def excluding_groups(self, names: Iterable[str]) -> List[str]:
+        """Natural names of the groups disjoint from every group of ``names`` (phrasings or
+        ``corpus:SourceType``; none a synonym, ancestor, descendant or overlap of any of them)."""
+        names = list(names)
+        keys = [self.resolve(name) for name in names]
+        if not keys or None in keys:
+            raise KeyError(f"not phrasings of the type vocabulary {self.source}: {[n for n, k in zip(names, keys) if k is None] or 'none given'}")
+        return sorted(group.name for key, group in self.groups.items()
+                      if all(self._relation(key, gold, frozenset()) == "excludes" for gold in keys))
+
     def negatives_for(self, corpus: str, gold_types: Iterable[str] = ()) -> List[str]:
         """Natural names of the groups that may be asked as negatives in an example of ``corpus``
         whose gold source types are ``gold_types`` (all its mentions are annotated and none is one)."""

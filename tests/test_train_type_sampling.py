@@ -356,3 +356,83 @@ def test_pairing_keeps_same_corpus_and_long_examples_apart(sources):
     long_one = dict(by_corpus["gnormplus"][0], tokenized_text=["word"] * 120, ner=[[0, 0, "Gene"]])
     rewritten, _ = sampler(pair_examples=1.0)([first, long_one], random.Random(0))
     assert len(rewritten) == 2, "a pair of more than pair_max_words (128) words is not made"
+
+
+def _mined(words, mentions):
+    """A mined (``synthetic``) example: words and [start, end, type] as `synth ground` leaves them."""
+    return {"id": " ".join(words[:3]), "corpus": "synthetic", "corpus_types": [], "tokenized_text": words,
+            "ner": [list(mention) for mention in mentions]}
+
+
+MINED = [
+    # "cytokines such as IL-6 and TNF-alpha"; "VEGF, a growth factor" (a type the vocabulary does not know)
+    _mined("Cytokines such as IL-6 and TNF-alpha , and VEGF , a growth factor , activate STAT3 .".split(),
+           [[3, 3, "cytokine"], [5, 5, "cytokine"], [8, 8, "growth factor"]]),
+    _mined("The transcription factor HNF4alpha binds the promoter in HeLa cells .".split(), [[3, 3, "transcription factor"]]),
+    _mined("Cell lines such as HL-60 and K562 were treated .".split(), [[4, 4, "cell line"], [6, 6, "cell line"]]),
+]
+
+
+def test_open_contrast_judges_mined_mentions_by_the_vocabulary_and_near_misses_first(vocabulary):
+    """A mined example takes contrast types disjoint from every type of its mentions that the
+    vocabulary resolves; such a column is known only on those mentions (all negative), unknown on
+    the rest of the text and on mentions of unresolved types (VEGF's 'growth factor' might be a
+    cytokine). With near_contrast, siblings come first: a cytokine is contrasted with a
+    transcription factor, a cell line with a cell type. A held-out phrasing is used only when the
+    open corpus itself shows it (add_open_types)."""
+    from gliner_biomed.trainers.collator import known_target_mask, span_label_tensor
+
+    draw = sampler(open_contrast_types=2, near_contrast=True)
+    first = Counter()
+    for seed in range(40):
+        rewritten, label_sets = draw(MINED, random.Random(seed))
+        targets = span_label_tensor(rewritten, label_sets, 12)
+        mask = known_target_mask(rewritten, label_sets, targets)
+        for row, (original, example, labels) in enumerate(zip(MINED, rewritten, label_sets)):
+            resolved = {(s, e) for s, e, label in original["ner"] if vocabulary.group_of(label)}
+            groups = {vocabulary.group_of(label) for *_, label in original["ner"]} - {None}
+            contrast = [region[0] for region in example["loss_regions"]]
+            assert example["ner"] == original["ner"] and len(contrast) <= 2
+            for column, phrase in enumerate(labels):
+                if phrase not in contrast:
+                    assert mask is None or mask[row, ..., column].all(), phrase  # own types: judged everywhere
+                    continue
+                assert vocabulary.excluding_groups([phrase]) and vocabulary.group_of(phrase) in vocabulary.excluding_groups(groups)
+                assert {(s, s + w) for s, w in torch.nonzero(mask[row, ..., column]).tolist()} == resolved
+                assert targets[row, ..., column].sum() == 0
+                first[(original["ner"][0][2], vocabulary.group_of(phrase))] += 1
+            assert not any(phrase in vocabulary.held_out_phrases() for phrase in contrast)  # nothing registered yet
+    assert first[("cell line", "cell type")] >= 15  # the sibling, in most draws of 1-2 contrast types
+    assert first[("cytokine", "transcription factor")] == 0  # held out, and no open corpus showed it
+    draw.add_open_types(["transcription factor", "cytokine", "growth factor"])
+    near = Counter(region[0] for seed in range(40) for example in draw(MINED, random.Random(seed))[0] for region in example["loss_regions"]
+                   if example["id"].startswith("Cytokines"))
+    assert near["transcription factor"] >= 10 and "cytokine" not in near, near
+    uniform = sampler(open_contrast_types=2)
+    uniform.add_open_types(["transcription factor", "cytokine"])
+    spread = Counter(region[0] for seed in range(40) for example in uniform(MINED, random.Random(seed))[0] for region in example["loss_regions"])
+    assert len(spread) > len(near), "uniform draws range over the whole vocabulary"
+
+
+def test_near_contrast_takes_the_sibling_type_first_for_corpus_examples(vocabulary):
+    draw = sampler(contrast_types=4, near_contrast=True)
+    for corpus, source_type, sibling in [("tmvar3", "CellLine", "cell type"), ("craft", "CL", "cell line")]:
+        candidates = vocabulary.contrast_groups(corpus, [source_type])
+        assert sibling in candidates
+        for seed in range(5):
+            assert draw._pick_contrast(candidates, [vocabulary.group_of_source(corpus, source_type)], 1, random.Random(seed)) == [sibling]
+
+
+def test_open_contrast_needs_the_vocabulary(tiny_encoder, tmp_path):
+    with pytest.raises(ValueError, match="open_contrast_types needs type_vocabulary"):
+        tiny_train_config(tiny_encoder, tmp_path, open_contrast_types=2)
+    with pytest.raises(ValueError, match="open_contrast_types must be >= 0"):
+        sampler(open_contrast_types=-1)
+    with pytest.raises(KeyError, match="growth factor"):
+        load_vocabulary().excluding_groups(["cytokine", "growth factor"])
+
+
+def load_vocabulary():
+    from gliner_biomed.dataset_builders import load_type_vocabulary
+
+    return load_type_vocabulary()

@@ -68,6 +68,8 @@ class TrainConfig:
     contrast_types: int = 0  # with type_vocabulary: up to this many types disjoint from an example's gold types that its corpus does not annotate, judged on its gold mentions only
     mixed_corpus_batches: bool = False  # each example of a batch from a source drawn by weight (needs type_vocabulary)
     pair_examples: float = 0.0  # with type_vocabulary: chance an example is joined with the batch's next one from another corpus (one text, both prompts; at most max_words words)
+    near_contrast: bool = False  # with type_vocabulary: contrast types that share the most ancestors with an example's gold types are taken first (a cytokine's near miss is a transcription factor); false: drawn uniformly
+    open_contrast_types: int = 0  # with type_vocabulary: up to this many contrast types per example of a corpus without a policy (synthetic), from groups disjoint from its mentions' types as the vocabulary resolves them, judged on those mentions only
     # -- optimisation --------------------------------------------------------------------
     lr_encoder: float = 1e-5
     lr_heads: float = 5e-5
@@ -117,6 +119,8 @@ class TrainConfig:
         if self.mixed_corpus_batches and self.type_vocabulary is None:
             raise ValueError("mixed_corpus_batches needs type_vocabulary: without it, in-batch negative types from other "
                              "corpora would mark unannotated mentions of those types as negatives")
+        if self.open_contrast_types and self.type_vocabulary is None:
+            raise ValueError("open_contrast_types needs type_vocabulary: the vocabulary judges which types a mined mention is not")
         if self.pair_examples and not self.mixed_corpus_batches:
             raise ValueError("pair_examples needs mixed_corpus_batches: true (a pair joins examples of two corpora, "
                              "and a batch of one corpus has none to join)")
@@ -132,7 +136,8 @@ class TrainConfig:
         return TypeSampling(vocabulary=str(self.type_vocabulary), surface_form_sampling=self.surface_form_sampling,
                             drop_type_prob=self.drop_type_prob, vocabulary_negatives=self.vocabulary_negatives,
                             contrast_types=self.contrast_types, shuffle=self.shuffle_labels, max_types=self.max_types,
-                            pair_examples=self.pair_examples, pair_max_words=self.max_words)
+                            pair_examples=self.pair_examples, pair_max_words=self.max_words,
+                            open_contrast_types=self.open_contrast_types, near_contrast=self.near_contrast)
 
     def _check_numbers(self) -> None:
         # A negative learning rate trains "successfully" towards a loss of 1e19: refused up front.

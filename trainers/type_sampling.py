@@ -31,13 +31,20 @@ disjoint from all its gold types only on its gold mentions, any other label nowh
 (``loss_regions``, masked by the collator).
 
 Examples of corpora outside the vocabulary (the ``synthetic`` corpus, given examples) keep their
-labels and take their corpus's other types as negatives, as without a vocabulary."""
+labels and take their corpus's other types as negatives, as without a vocabulary. With
+``open_contrast_types``, such an example also takes contrast types, judged on its mentions whose
+type the vocabulary resolves (a mined ``cytokine`` IL-6 is not a ``transcription factor``; its
+other spans and its unresolved mentions stay unknown): groups disjoint from every resolved type,
+those that share an ancestor with one first (the near misses the mined corpus alone never
+contrasts), phrased by the vocabulary or by the open corpus's own types that resolve to them
+(``add_open_types``: a held-out phrasing among those is one that corpus already shows as a
+positive, so the unseen-type suite stays unseen as long as the corpus was mined without its phrases)."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from gliner_biomed.dataset_builders import load_label_map
 from gliner_biomed.dataset_builders.type_vocabulary import DEFAULT_VOCABULARY, TypeVocabulary, load_type_vocabulary
@@ -58,6 +65,8 @@ class TypeSampling:
     max_types: int = 25
     pair_examples: float = 0.0  # chance an example is joined with the next one of the batch (another corpus)
     pair_max_words: int = 128  # a pair never has more words than this
+    open_contrast_types: int = 0  # up to this many contrast types (drawn in [0, n]) per example of a corpus without a policy
+    near_contrast: bool = False  # contrast types sharing the most ancestors with a gold type first (else uniform)
 
     def __post_init__(self):
         if self.surface_form_sampling not in SURFACE_FORM_SAMPLING:
@@ -72,6 +81,8 @@ class TypeSampling:
             raise ValueError(f"max_types must be >= 1, got {self.max_types}")
         if not 0 <= self.pair_examples <= 1:
             raise ValueError(f"pair_examples must be in [0, 1], got {self.pair_examples}")
+        if self.open_contrast_types < 0:
+            raise ValueError(f"open_contrast_types must be >= 0, got {self.open_contrast_types}")
         if self.pair_max_words < 2:
             raise ValueError(f"pair_max_words must be >= 2, got {self.pair_max_words}")
 
@@ -86,6 +97,15 @@ class VocabularyPromptSampler:
         self.sampling = sampling
         self.vocabulary = vocabulary or sampling.load_vocabulary()
         self._canonical: Dict[str, Dict[str, Optional[str]]] = {}
+        self._open_phrases: Dict[str, List[str]] = {}  # group -> types of open corpora that resolve to it
+
+    def add_open_types(self, labels: Iterable[str]) -> None:
+        """Types of a corpus without a policy (the mined ``synthetic`` corpus): those the vocabulary
+        resolves phrase their group as open contrast types, next to its training phrasings."""
+        for label in labels:
+            group = self.vocabulary.group_of(label)
+            if group is not None and label not in self._open_phrases.setdefault(group, []):
+                self._open_phrases[group].append(label)
 
     def knows(self, corpus: Optional[str]) -> bool:
         return corpus in self.vocabulary.policies
@@ -110,12 +130,13 @@ class VocabularyPromptSampler:
                 out_examples.append(joined)
                 label_sets.append(labels)
                 continue
-            contrast: List[str] = []
             if self.knows(example.get("corpus")):
                 labels, ner, contrast = self._vocabulary_prompt(example, rng)
+                out_examples.append({**example, "ner": ner, "contrast_labels": contrast})
             else:
-                labels, ner = self._plain_prompt(example, rng), [list(entity) for entity in example["ner"]]
-            out_examples.append({**example, "ner": ner, "contrast_labels": contrast})
+                labels, regions = self._open_prompt(example, rng)
+                out_examples.append({**example, "ner": [list(entity) for entity in example["ner"]], "contrast_labels": [],
+                                     "loss_regions": regions})
             label_sets.append(labels)
         return out_examples, label_sets
 
@@ -172,7 +193,8 @@ class VocabularyPromptSampler:
         if self.sampling.contrast_types and example["ner"]:
             candidates = self.vocabulary.contrast_groups(corpus, golds)
             count = rng.randint(0, self.sampling.contrast_types)
-            for group in rng.sample(candidates, min(count, len(candidates))):
+            gold_groups = [self.vocabulary.group_of_source(corpus, gold) for gold in golds]
+            for group in self._pick_contrast(candidates, gold_groups, count, rng):
                 phrase = self._negative_phrase(group, rng)
                 if phrase not in asked:
                     contrast[phrase] = group
@@ -189,6 +211,18 @@ class VocabularyPromptSampler:
         ner = [[start, end, phrase] for start, end, gold in example["ner"] for phrase in labels
                if phrase in asked and gold in judged[asked[phrase]]]
         return labels, ner, [phrase for phrase in labels if phrase in contrast]
+
+    def _pick_contrast(self, candidates: Sequence[str], gold_groups: Sequence[Optional[str]], count: int, rng: random.Random) -> List[str]:
+        """``count`` contrast groups: drawn uniformly, or (``near_contrast``) those sharing the most
+        ancestors with a gold group first (a cytokine's near miss is a transcription factor, not a
+        chemical), ties in random order."""
+        if not self.sampling.near_contrast:
+            return rng.sample(list(candidates), min(count, len(candidates)))
+        ancestries = [self.vocabulary.ancestors(group) for group in gold_groups if group is not None]
+        shuffled = rng.sample(list(candidates), len(candidates))
+        shared = {group: max((len(self.vocabulary.ancestors(group) & ancestry) for ancestry in ancestries), default=0)
+                  for group in shuffled}
+        return sorted(shuffled, key=lambda group: -shared[group])[:count]
 
     def _positive_group(self, corpus: str, gold: str, judged: Mapping[str, frozenset], rng: random.Random) -> str:
         """The group a gold type is asked under: its own, or (hierarchy) an exhaustive ancestor;
@@ -218,6 +252,27 @@ class VocabularyPromptSampler:
         if corpus not in self._canonical:
             self._canonical[corpus] = load_label_map(corpus)
         return self._canonical[corpus][gold]
+
+    # -- an example of a corpus without a policy ------------------------------------------------
+    def _open_prompt(self, example: Mapping, rng: random.Random) -> Tuple[List[str], List[List]]:
+        """Its own types and its corpus's (``_plain_prompt``), plus open contrast types, each a
+        ``loss_regions`` entry known only on the mentions whose type the vocabulary resolves."""
+        labels = self._plain_prompt(example, rng)
+        count = rng.randint(0, self.sampling.open_contrast_types) if self.sampling.open_contrast_types else 0
+        resolved = [(start, end, label) for start, end, label in example["ner"] if self.vocabulary.group_of(label)]
+        if not count or not resolved:
+            return labels, []
+        groups = sorted({self.vocabulary.group_of(label) for _, _, label in resolved})
+        phrases = {group: [p for p in dict.fromkeys(self.vocabulary.surface_forms(group) + self._open_phrases.get(group, []))
+                           if p not in labels] for group in self.vocabulary.excluding_groups(groups)}
+        candidates = [group for group, forms in phrases.items() if forms]
+        contrast = [rng.choice(phrases[group]) for group in self._pick_contrast(candidates, groups, count, rng)]
+        kept = [[start, end] for start, end, _ in resolved]
+        labels = labels + contrast
+        if self.sampling.shuffle:
+            rng.shuffle(labels)
+        labels = labels[: self.sampling.max_types]
+        return labels, [[phrase, 0, len(example["tokenized_text"]), kept] for phrase in contrast if phrase in labels]
 
     def _plain_prompt(self, example: Mapping, rng: random.Random) -> List[str]:
         own = list(dict.fromkeys(label for _, _, label in example["ner"]))
