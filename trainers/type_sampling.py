@@ -34,9 +34,9 @@ Examples of corpora outside the vocabulary (the ``synthetic`` corpus, given exam
 labels and take their corpus's other types as negatives, as without a vocabulary. With
 ``open_contrast_types``, such an example also takes contrast types, judged on its mentions whose
 type the vocabulary resolves (a mined ``cytokine`` IL-6 is not a ``transcription factor``; its
-other spans and its unresolved mentions stay unknown): groups disjoint from every resolved type,
-those that share an ancestor with one first (the near misses the mined corpus alone never
-contrasts), phrased by the vocabulary or by the open corpus's own types that resolve to them
+other spans and its unresolved mentions stay unknown): groups disjoint from every resolved type
+(with ``near_contrast``, those sharing the most ancestors with one first: the near misses the mined
+corpus alone never contrasts), phrased by the vocabulary or by the open corpus's own types that resolve to them
 (``add_open_types``: a held-out phrasing among those is one that corpus already shows as a
 positive, so the unseen-type suite stays unseen as long as the corpus was mined without its phrases)."""
 
