@@ -48,10 +48,7 @@ def main(argv=None) -> int:
     for setting in settings:
         draw = VocabularyPromptSampler(TypeSampling(vocabulary_negatives=args.vocabulary_negatives, drop_type_prob=args.drop_type_prob,
                                                     contrast_types=args.contrast_types, pair_examples=args.pair_examples, **setting))
-        draw.check_corpora([spec.corpus for spec, _ in sources])
-        for spec, examples in sources:
-            if not draw.knows(spec.corpus):
-                draw.add_open_types(label for example in examples for _, _, label in example["ner"])
+        draw.use_sources(sources)
         results.append({**setting, **_measure(draw, drawn, args.seed)})
     report = {"data": args.data, "batches": args.batches, "batch_size": args.batch_size, "settings": results}
     if len(results) == 2:

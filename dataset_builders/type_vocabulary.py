@@ -361,13 +361,12 @@ class TypeVocabulary:
         them). Asked in a prompt, such a type is judged only on the example's gold mentions."""
         cache_key = ("contrast", corpus, frozenset(gold_source_types))
         if cache_key not in self._judgements:
-            golds = [self._members[f"{corpus}:{t}"] for t in cache_key[2] if f"{corpus}:{t}" in self._members]
+            golds = [f"{corpus}:{t}" for t in cache_key[2] if f"{corpus}:{t}" in self._members]
             askable = self.askable_groups(corpus)
-            self._judgements[cache_key] = sorted(
-                self.groups[key].name for key, group in self.groups.items()
-                if group.surface_forms and key not in askable and golds
-                and all(self._relation(key, gold, frozenset()) == "excludes" for gold in golds)
-            )
+            self._judgements[cache_key] = [
+                name for name in (self.excluding_groups(golds) if golds else ())
+                if self.groups[normalize(name)].surface_forms and normalize(name) not in askable
+            ]
         return self._judgements[cache_key]
 
     def excluding_groups(self, names: Iterable[str]) -> List[str]:

@@ -192,10 +192,7 @@ class Trainer:
                                    source_types=type_sampler is not None, allow_evaluation_corpora=config.allow_evaluation_corpora,
                                    synthetic_negatives=config.synthetic_negatives)
             if type_sampler is not None:
-                type_sampler.check_corpora([spec.corpus for spec, _ in sources])
-                for spec, source_examples in sources:
-                    if not type_sampler.knows(spec.corpus):
-                        type_sampler.add_open_types(label for example in source_examples for _, _, label in example["ner"])
+                type_sampler.use_sources(sources)
         self.schedule = BatchSchedule(sources, config.batch_size * self.accelerator.num_processes, config.seed,
                                       mixed=config.mixed_corpus_batches)
         self.validation = parse_validation(config.validation)

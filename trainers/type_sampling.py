@@ -114,6 +114,14 @@ class VocabularyPromptSampler:
         """Every source type of these corpora (those the vocabulary has a policy for) is covered."""
         self.vocabulary.check_label_maps([c for c in dict.fromkeys(corpora) if self.knows(c)])
 
+    def use_sources(self, sources: Sequence[Tuple[object, Sequence[Mapping]]]) -> None:
+        """Before drawing from ``(SourceSpec, examples)`` sources: checks the corpora the vocabulary
+        has a policy for (``check_corpora``) and registers the others' types (``add_open_types``)."""
+        self.check_corpora([spec.corpus for spec, _ in sources])
+        for spec, examples in sources:
+            if not self.knows(spec.corpus):
+                self.add_open_types(label for example in examples for _, _, label in example["ner"])
+
     def __call__(self, examples: Sequence[Mapping], rng: random.Random) -> Tuple[List[Dict], List[List[str]]]:
         """(examples with ``ner`` in prompt phrasings and their ``contrast_labels``, one prompt per
         example; with ``pair_examples``, a joined pair is one example with ``loss_regions``)."""
@@ -259,10 +267,12 @@ class VocabularyPromptSampler:
         ``loss_regions`` entry known only on the mentions whose type the vocabulary resolves."""
         labels = self._plain_prompt(example, rng)
         count = rng.randint(0, self.sampling.open_contrast_types) if self.sampling.open_contrast_types else 0
-        resolved = [(start, end, label) for start, end, label in example["ner"] if self.vocabulary.group_of(label)]
-        if not count or not resolved:
+        if not count:
             return labels, []
-        groups = sorted({self.vocabulary.group_of(label) for _, _, label in resolved})
+        resolved = [(start, end, group) for start, end, label in example["ner"] for group in [self.vocabulary.group_of(label)] if group]
+        if not resolved:
+            return labels, []
+        groups = sorted({group for _, _, group in resolved})
         phrases = {group: [p for p in dict.fromkeys(self.vocabulary.surface_forms(group) + self._open_phrases.get(group, []))
                            if p not in labels] for group in self.vocabulary.excluding_groups(groups)}
         candidates = [group for group, forms in phrases.items() if forms]
