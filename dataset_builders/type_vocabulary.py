@@ -244,6 +244,13 @@ class TypeVocabulary:
         key = self.resolve(name)
         return None if key is None else self.groups[key].name
 
+    def group_of_head(self, phrase: str) -> Optional[str]:
+        """``group_of`` the phrase, else of its longest final run of words that the vocabulary
+        knows: English noun phrases end in their head, so a mined "human leukemic cell line" is a
+        ``cell line`` and an "inflammatory cytokine" a ``cytokine``; None when no final run is known."""
+        words = normalize(phrase).split()
+        return next((group for i in range(len(words)) for group in [self.group_of(" ".join(words[i:]))] if group), None)
+
     def group_of_source(self, corpus: str, source_type: str) -> Optional[str]:
         return self.group_of(f"{corpus}:{source_type}")
 

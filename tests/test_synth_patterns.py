@@ -193,6 +193,19 @@ def test_real_sentences_end_to_end_with_quality_figures(tmp_path, capsys):
         for entity in example["entities"]:
             assert example["text"][entity["start"]:entity["end"]] == entity["mention"]
 
+    # propagation over the same texts keeps every mined entity and every offset
+    propagated = tmp_path / "propagated.jsonl"
+    assert synth_cli.main(["synth", "propagate", "--mined", str(grounded), "--texts", str(texts), "--out", str(propagated), "--no-progress"]) == 0
+    counts = json.loads(capsys.readouterr().out.splitlines()[0])["counts"]
+    spread = {r["id"]: r for r in map(json.loads, propagated.read_text().splitlines())}
+    for example in examples:
+        assert all(entity in spread[example["id"]]["entities"] for entity in example["entities"])
+    for record in spread.values():
+        for entity in record["entities"]:
+            assert record["text"][entity["start"]:entity["end"]] == entity["mention"]
+    assert counts["mentions_mined"] == sum(len(example["entities"]) for example in examples)
+    assert counts["mentions_propagated"] == sum(r["annotator"]["propagated"] for r in spread.values()) > 0
+
     spec = importlib.util.spec_from_file_location("synth_patterns_quality", Path(__file__).resolve().parents[1] / "benchmarks" / "synth_patterns_quality.py")
     quality = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(quality)

@@ -369,7 +369,8 @@ MINED = [
     _mined("Cytokines such as IL-6 and TNF-alpha , and VEGF , a growth factor , activate STAT3 .".split(),
            [[3, 3, "cytokine"], [5, 5, "cytokine"], [8, 8, "growth factor"]]),
     _mined("The transcription factor HNF4alpha binds the promoter in HeLa cells .".split(), [[3, 3, "transcription factor"]]),
-    _mined("Cell lines such as HL-60 and K562 were treated .".split(), [[4, 4, "cell line"], [6, 6, "cell line"]]),
+    # a mined type resolved by its head words: "human leukemic cell line" is a cell line
+    _mined("Cell lines such as HL-60 and K562 were treated .".split(), [[4, 4, "cell line"], [6, 6, "human leukemic cell line"]]),
 ]
 
 
@@ -389,18 +390,18 @@ def test_open_contrast_judges_mined_mentions_by_the_vocabulary_and_near_misses_f
         targets = span_label_tensor(rewritten, label_sets, 12)
         mask = known_target_mask(rewritten, label_sets, targets)
         for row, (original, example, labels) in enumerate(zip(MINED, rewritten, label_sets)):
-            resolved = {(s, e) for s, e, label in original["ner"] if vocabulary.group_of(label)}
-            groups = {vocabulary.group_of(label) for *_, label in original["ner"]} - {None}
+            resolved = {(s, e) for s, e, label in original["ner"] if vocabulary.group_of_head(label)}
+            groups = {vocabulary.group_of_head(label) for *_, label in original["ner"]} - {None}
             contrast = [region[0] for region in example["loss_regions"]]
             assert example["ner"] == original["ner"] and len(contrast) <= 2
             for column, phrase in enumerate(labels):
                 if phrase not in contrast:
                     assert mask is None or mask[row, ..., column].all(), phrase  # own types: judged everywhere
                     continue
-                assert vocabulary.excluding_groups([phrase]) and vocabulary.group_of(phrase) in vocabulary.excluding_groups(groups)
+                assert vocabulary.group_of_head(phrase) in vocabulary.excluding_groups(groups)
                 assert {(s, s + w) for s, w in torch.nonzero(mask[row, ..., column]).tolist()} == resolved
                 assert targets[row, ..., column].sum() == 0
-                first[(original["ner"][0][2], vocabulary.group_of(phrase))] += 1
+                first[(original["ner"][0][2], vocabulary.group_of_head(phrase))] += 1
             assert not any(phrase in vocabulary.held_out_phrases() for phrase in contrast)  # nothing registered yet
     assert first[("cell line", "cell type")] >= 15  # the sibling, in most draws of 1-2 contrast types
     assert first[("cytokine", "transcription factor")] == 0  # held out, and no open corpus showed it

@@ -54,6 +54,10 @@ def test_relations_and_compatibility(vocabulary):
     assert vocabulary.group_of("bodies") is None and vocabulary.group_of("species") == "species"
     assert vocabulary.compatible("proteins", "genes") and vocabulary.contains_phrase("proteins")
     assert not vocabulary.contains_phrase("drugs") and not vocabulary.contains_phrase("transcription factors")
+    # mined types by their head words: the longest final run of words the vocabulary knows
+    assert vocabulary.group_of_head("human leukemic cell lines") == "cell line"
+    assert vocabulary.group_of_head("gram negative bacterium") == "bacterium" and vocabulary.group_of_head("Cell Line") == "cell line"
+    assert vocabulary.group_of_head("kinase inhibitor") is None and vocabulary.group_of_head("mechanism whereby") is None
 
 
 def test_held_out_phrasings_are_known_but_never_training_phrases(vocabulary):

@@ -103,7 +103,7 @@ class VocabularyPromptSampler:
         """Types of a corpus without a policy (the mined ``synthetic`` corpus): those the vocabulary
         resolves phrase their group as open contrast types, next to its training phrasings."""
         for label in labels:
-            group = self.vocabulary.group_of(label)
+            group = self.vocabulary.group_of_head(label)
             if group is not None and label not in self._open_phrases.setdefault(group, []):
                 self._open_phrases[group].append(label)
 
@@ -269,7 +269,7 @@ class VocabularyPromptSampler:
         count = rng.randint(0, self.sampling.open_contrast_types) if self.sampling.open_contrast_types else 0
         if not count:
             return labels, []
-        resolved = [(start, end, group) for start, end, label in example["ner"] for group in [self.vocabulary.group_of(label)] if group]
+        resolved = [(start, end, group) for start, end, label in example["ner"] for group in [self.vocabulary.group_of_head(label)] if group]
         if not resolved:
             return labels, []
         groups = sorted({group for _, _, group in resolved})

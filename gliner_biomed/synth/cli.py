@@ -292,6 +292,39 @@ def _run_corpus_texts(args) -> int:
     return 0
 
 
+def _add_propagate(subparsers) -> None:
+    from .propagate import PropagateConfig
+
+    defaults = PropagateConfig(Path("mined"), Path("texts"), Path("out"))
+    parser = subparsers.add_parser("propagate", formatter_class=_FORMATTER,
+                                   help="type a mined name wherever else it occurs in the mined texts, when the type vocabulary says its mined types agree")
+    parser.add_argument("--mined", type=Path, required=True, help="`synth ground` output of `synth annotate --backend patterns`")
+    parser.add_argument("--texts", type=Path, required=True, help="the texts it was mined from (`synth corpus-texts` output)")
+    parser.add_argument("--out", type=Path, required=True, help="propagated corpus, `synth ground` format (the dataset builder's synthetic source)")
+    parser.add_argument("--report", type=Path, default=None, help="report JSON (default OUT.report.json)")
+    parser.add_argument("--vocabulary", type=Path, default=None, help="type vocabulary YAML (default: the packaged one)")
+    parser.add_argument("--min-agreement", type=float, default=defaults.min_agreement,
+                        help="share of a name's resolved mined labels that must fall in one vocabulary group")
+    parser.add_argument("--min-name-length", type=int, default=defaults.min_name_length, help="shortest name propagated, in characters")
+    parser.add_argument("--lowercase-names", action="store_true",
+                        help="also propagate names without a capital letter or a digit (mostly mining errors: 'two', 'activity')")
+    parser.add_argument("--max-per-name", type=int, default=defaults.max_per_name,
+                        help="propagated occurrences per name (the first ones in file order)")
+    parser.add_argument("--no-progress", action="store_true")
+    parser.set_defaults(func=_run_propagate)
+
+
+def _run_propagate(args) -> int:
+    from .propagate import PropagateConfig, propagate_file
+
+    config = PropagateConfig(args.mined, args.texts, args.out, args.report, args.vocabulary, args.min_agreement,
+                             args.min_name_length, args.lowercase_names, args.max_per_name, not args.no_progress)
+    report = propagate_file(config)
+    print(json.dumps({key: report[key] for key in ("counts", "propagated_by_group")}))
+    print(f"report: {config.report_path()}")
+    return 0
+
+
 def _guarded(handler):
     def run(args) -> int:
         with bad_input_from(ValueError):
@@ -303,7 +336,7 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("synth", formatter_class=_FORMATTER,
                                    help="synthetic NER data: LLM annotation, grounding, distillation, sharding")
     commands = parser.add_subparsers(dest="synth_command", metavar="SYNTH_COMMAND", required=True)
-    for add in (_add_annotate, _add_ground, _add_distil, _add_merge, _add_replay, _add_corpus_texts):
+    for add in (_add_annotate, _add_ground, _add_propagate, _add_distil, _add_merge, _add_replay, _add_corpus_texts):
         add(commands)
     for command in commands.choices.values():
         command.set_defaults(func=_guarded(command.get_default("func")))
