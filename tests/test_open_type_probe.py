@@ -11,13 +11,18 @@ factor. When a default model meets all of them, the body of
 
 import pytest
 
-from gliner_biomed.evaluation.probe import load_probe, probe_table, run_probe
+from gliner_biomed.evaluation.probe import RARE_NAMES_PROBE_FILE, load_probe, probe_table, run_probe
 from gliner_biomed.models import load_model
 
 
 @pytest.fixture(scope="module")
-def results():
-    return run_probe(load_model(None))
+def default_model():
+    return load_model(None)
+
+
+@pytest.fixture(scope="module")
+def results(default_model):
+    return run_probe(default_model)
 
 
 def found(result):
@@ -46,6 +51,26 @@ def test_shipped_default_model_probe(results):
     assert [round(e["score"], 2) for e in readme.predictions if e["text"] == "tamoxifen"] == [0.95]
     table = probe_table(results)
     assert "| readme-first-command | disease, chemical, gene or gene product | " in table and "yes: tamoxifen as chemical |" in table
+
+
+def test_shipped_default_model_rare_names_probe(default_model):
+    """The probe rewritten with names no training text contains (KLF4, T98G, interleukin-22,
+    Acinetobacter baumannii...): the default model finds the kinds it knows for unseen names, and
+    fails where it fails on the original probe (a line's "cells" read as a cell type, a cytokine
+    called a transcription factor when the sentence opens with "The transcription factor")."""
+    results = run_probe(default_model, RARE_NAMES_PROBE_FILE)
+    assert {result.case.name: result.met for result in results} == {
+        "klf4-protein": [True, True],
+        "klf4-molecular-and-cell-types": [False, True, True],
+        "klf4-fine-types": [True, False, True],
+        "clinical-adverse-event": [True, True],
+        "gene-chemical-disease": [True, True],
+    }
+    by_name = {result.case.name: result for result in results}
+    assert ("T98G cells", "cell type") in found(by_name["klf4-molecular-and-cell-types"])
+    assert ("interleukin-22", "transcription factor") in found(by_name["klf4-fine-types"])
+    assert all(name not in case.text for _, cases in [load_probe(RARE_NAMES_PROBE_FILE)] for case in cases
+               for name in ("STAT3", "HeLa", "Escherichia coli", "interleukin-6", "tamoxifen"))
 
 
 def test_probe_scoring_counts_a_met_expectation(tmp_path):

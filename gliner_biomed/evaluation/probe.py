@@ -11,6 +11,8 @@ from typing import Dict, List, Optional, Tuple, Union
 import yaml
 
 PROBE_FILE = Path(__file__).resolve().parent / "open_type_probe.yaml"
+# The same cases with names that no training text contains: kinds, not memorised names.
+RARE_NAMES_PROBE_FILE = Path(__file__).resolve().parent / "open_type_probe_rare_names.yaml"
 
 
 @dataclass(frozen=True)
