@@ -415,6 +415,51 @@ def test_open_contrast_judges_mined_mentions_by_the_vocabulary_and_near_misses_f
     assert len(spread) > len(near), "uniform draws range over the whole vocabulary"
 
 
+def test_open_phrase_choice_by_frequency_prefers_the_plain_phrasing():
+    """A cytokine's contrast `transcription factor` group has only open phrasings (held out of
+    the vocabulary's training phrasings); by frequency, the one the open corpus uses most wins."""
+    shown = ["transcription factor"] * 40 + ["mitogen inducible transcription factor", "box transcription factor"]
+    picks = {}
+    for choice in ("uniform", "frequency"):
+        draw = sampler(open_contrast_types=1, near_contrast=True, open_phrase_choice=choice)
+        draw.add_open_types(shown + ["cytokine"])
+        picks[choice] = Counter(region[0] for seed in range(60) for example in draw(MINED[:1], random.Random(seed))[0]
+                                for region in example["loss_regions"])
+    assert picks["frequency"]["transcription factor"] >= 10 * max(1, picks["frequency"]["box transcription factor"])
+    assert picks["uniform"]["box transcription factor"] + picks["uniform"]["mitogen inducible transcription factor"] \
+        > picks["uniform"]["transcription factor"]  # two of the three phrasings
+    with pytest.raises(ValueError, match="open_phrase_choice must be one of uniform, frequency"):
+        sampler(open_phrase_choice="popular")
+
+
+def test_open_overlaps_unknown_keeps_only_disjoint_mentions_as_negatives(vocabulary):
+    """A mined sentence asks its own types, each judged on every span. With open_overlaps_unknown,
+    another mention is a negative of an own type only when the vocabulary says the two are
+    disjoint: STAT3 (a transcription factor) is unknown for `protein`, p53 (a protein) for
+    `transcription factor`, VEGF (a type the vocabulary does not know) for both; HeLa (a cell
+    line) stays a negative of both, and STAT3 and p53 of `cell line`."""
+    from gliner_biomed.trainers.collator import known_target_mask, span_label_tensor
+
+    example = _mined("The transcription factor STAT3 , the protein p53 , VEGF , a growth factor , and HeLa , a cell line .".split(),
+                     [[3, 3, "transcription factor"], [7, 7, "protein"], [9, 9, "growth factor"], [15, 15, "cell line"]])
+    for unknown in (False, True):
+        rewritten, label_sets = sampler(open_overlaps_unknown=unknown)([example], random.Random(0))
+        labels = label_sets[0]
+        targets = span_label_tensor(rewritten, label_sets, 12)
+        mask = known_target_mask(rewritten, label_sets, targets)
+        if not unknown:
+            assert mask is None and rewritten[0]["unknown_spans"] == []
+            continue
+        column = {label: labels.index(label) for label in labels}
+        known = lambda word, label: bool(mask[0, word, 0, column[label]])  # noqa: E731 (one-word spans)
+        assert sorted(labels) == ["cell line", "growth factor", "protein", "transcription factor"]
+        assert not known(3, "protein") and not known(7, "transcription factor")
+        assert not known(9, "protein") and not known(9, "transcription factor") and not known(3, "growth factor")
+        assert known(15, "protein") and known(15, "transcription factor") and known(3, "cell line") and known(7, "cell line")
+        assert known(1, "protein") and known(3, "transcription factor") and targets[0, 3, 0, column["transcription factor"]] == 1
+        assert int((~mask).sum()) == len(rewritten[0]["unknown_spans"]) == 2 + 2 + 3 + 1  # growth factor: the other three; cell line: VEGF
+
+
 def test_near_contrast_takes_the_sibling_type_first_for_corpus_examples(vocabulary):
     draw = sampler(contrast_types=4, near_contrast=True)
     for corpus, source_type, sibling in [("tmvar3", "CellLine", "cell type"), ("craft", "CL", "cell line")]:
@@ -427,6 +472,8 @@ def test_near_contrast_takes_the_sibling_type_first_for_corpus_examples(vocabula
 def test_open_contrast_needs_the_vocabulary(tiny_encoder, tmp_path):
     with pytest.raises(ValueError, match="open_contrast_types needs type_vocabulary"):
         tiny_train_config(tiny_encoder, tmp_path, open_contrast_types=2)
+    with pytest.raises(ValueError, match="open_overlaps_unknown needs type_vocabulary"):
+        tiny_train_config(tiny_encoder, tmp_path, open_overlaps_unknown=True)
     with pytest.raises(ValueError, match="open_contrast_types must be >= 0"):
         sampler(open_contrast_types=-1)
     with pytest.raises(KeyError, match="growth factor"):

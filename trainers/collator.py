@@ -79,8 +79,9 @@ def known_target_mask(examples: Sequence[Mapping], label_sets: Sequence[Sequence
     mentions (they are not of it): every other cell of its column is unknown (the corpus does not
     annotate that type). A ``loss_regions`` entry ``[label, first_word, end_word, kept_spans]``
     (a joined pair: trainers/type_sampling.py) makes the spans that start in words
-    ``first_word..end_word-1`` unknown for that label, except ``kept_spans`` (``[start, end]``)."""
-    if not any(example.get("contrast_labels") or example.get("loss_regions") for example in examples):
+    ``first_word..end_word-1`` unknown for that label, except ``kept_spans`` (``[start, end]``). An
+    ``unknown_spans`` entry ``[label, first_word, last_word]`` makes that one span unknown for it."""
+    if not any(example.get("contrast_labels") or example.get("loss_regions") or example.get("unknown_spans") for example in examples):
         return None
     mask = torch.ones_like(span_labels, dtype=torch.bool)
     max_width = span_labels.shape[2]
@@ -98,6 +99,9 @@ def known_target_mask(examples: Sequence[Mapping], label_sets: Sequence[Sequence
             for start, end in kept:
                 if end - start < max_width:
                     mask[row, start, end - start, column] = True
+        for label, start, end in example.get("unknown_spans") or ():
+            if label in columns and end - start < max_width:
+                mask[row, start, end - start, columns[label]] = False
     return mask
 
 

@@ -44,12 +44,14 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from collections import Counter
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from gliner_biomed.dataset_builders import load_label_map
 from gliner_biomed.dataset_builders.type_vocabulary import DEFAULT_VOCABULARY, TypeVocabulary, load_type_vocabulary
 
 SURFACE_FORM_SAMPLING = ("canonical", "synonyms", "hierarchy")
+OPEN_PHRASE_CHOICES = ("uniform", "frequency")
 
 
 @dataclass
@@ -67,6 +69,8 @@ class TypeSampling:
     pair_max_words: int = 128  # a pair never has more words than this
     open_contrast_types: int = 0  # up to this many contrast types (drawn in [0, n]) per example of a corpus without a policy
     near_contrast: bool = False  # contrast types sharing the most ancestors with a gold type first (else uniform)
+    open_phrase_choice: str = "uniform"  # an open contrast type's phrasing: "uniform" over its group's phrasings, or by "frequency" in the open corpora
+    open_overlaps_unknown: bool = False  # open corpora: a mention is a negative of another own type only when the vocabulary says their types are disjoint
 
     def __post_init__(self):
         if self.surface_form_sampling not in SURFACE_FORM_SAMPLING:
@@ -83,6 +87,8 @@ class TypeSampling:
             raise ValueError(f"pair_examples must be in [0, 1], got {self.pair_examples}")
         if self.open_contrast_types < 0:
             raise ValueError(f"open_contrast_types must be >= 0, got {self.open_contrast_types}")
+        if self.open_phrase_choice not in OPEN_PHRASE_CHOICES:
+            raise ValueError(f"open_phrase_choice must be one of {', '.join(OPEN_PHRASE_CHOICES)}, got {self.open_phrase_choice!r}")
         if self.pair_max_words < 2:
             raise ValueError(f"pair_max_words must be >= 2, got {self.pair_max_words}")
 
@@ -98,11 +104,14 @@ class VocabularyPromptSampler:
         self.vocabulary = vocabulary or sampling.load_vocabulary()
         self._canonical: Dict[str, Dict[str, Optional[str]]] = {}
         self._open_phrases: Dict[str, List[str]] = {}  # group -> types of open corpora that resolve to it
+        self._open_counts: Counter = Counter()  # type of an open corpus -> its mentions there
+        self._disjoint: Dict[Optional[str], frozenset] = {}  # group -> groups disjoint from it
 
     def add_open_types(self, labels: Iterable[str]) -> None:
         """Types of a corpus without a policy (the mined ``synthetic`` corpus): those the vocabulary
         resolves phrase their group as open contrast types, next to its training phrasings."""
         for label in labels:
+            self._open_counts[label] += 1
             group = self.vocabulary.group_of_head(label)
             if group is not None and label not in self._open_phrases.setdefault(group, []):
                 self._open_phrases[group].append(label)
@@ -142,9 +151,9 @@ class VocabularyPromptSampler:
                 labels, ner, contrast = self._vocabulary_prompt(example, rng)
                 out_examples.append({**example, "ner": ner, "contrast_labels": contrast})
             else:
-                labels, regions = self._open_prompt(example, rng)
+                labels, regions, unknown = self._open_prompt(example, rng)
                 out_examples.append({**example, "ner": [list(entity) for entity in example["ner"]], "contrast_labels": [],
-                                     "loss_regions": regions})
+                                     "loss_regions": regions, "unknown_spans": unknown})
             label_sets.append(labels)
         return out_examples, label_sets
 
@@ -262,27 +271,57 @@ class VocabularyPromptSampler:
         return self._canonical[corpus][gold]
 
     # -- an example of a corpus without a policy ------------------------------------------------
-    def _open_prompt(self, example: Mapping, rng: random.Random) -> Tuple[List[str], List[List]]:
+    def _open_prompt(self, example: Mapping, rng: random.Random) -> Tuple[List[str], List[List], List[List]]:
         """Its own types and its corpus's (``_plain_prompt``), plus open contrast types, each a
-        ``loss_regions`` entry known only on the mentions whose type the vocabulary resolves."""
+        ``loss_regions`` entry known only on the mentions whose type the vocabulary resolves; and
+        (``open_overlaps_unknown``) the ``unknown_spans`` of ``_open_overlaps``."""
         labels = self._plain_prompt(example, rng)
         count = rng.randint(0, self.sampling.open_contrast_types) if self.sampling.open_contrast_types else 0
-        if not count:
-            return labels, []
-        resolved = [(start, end, group) for start, end, label in example["ner"] for group in [self.vocabulary.group_of_head(label)] if group]
-        if not resolved:
-            return labels, []
-        groups = sorted({group for _, _, group in resolved})
-        phrases = {group: [p for p in dict.fromkeys(self.vocabulary.surface_forms(group) + self._open_phrases.get(group, []))
-                           if p not in labels] for group in self.vocabulary.excluding_groups(groups)}
-        candidates = [group for group, forms in phrases.items() if forms]
-        contrast = [rng.choice(phrases[group]) for group in self._pick_contrast(candidates, groups, count, rng)]
-        kept = [[start, end] for start, end, _ in resolved]
-        labels = labels + contrast
-        if self.sampling.shuffle:
-            rng.shuffle(labels)
-        labels = labels[: self.sampling.max_types]
-        return labels, [[phrase, 0, len(example["tokenized_text"]), kept] for phrase in contrast if phrase in labels]
+        resolved = [(start, end, group) for start, end, label in example["ner"] for group in [self.vocabulary.group_of_head(label)] if group] \
+            if count else []
+        if resolved:
+            groups = sorted({group for _, _, group in resolved})
+            phrases = {group: [p for p in dict.fromkeys(self.vocabulary.surface_forms(group) + self._open_phrases.get(group, []))
+                               if p not in labels] for group in self.vocabulary.excluding_groups(groups)}
+            candidates = [group for group, forms in phrases.items() if forms]
+            contrast = [self._open_phrase(phrases[group], rng) for group in self._pick_contrast(candidates, groups, count, rng)]
+            kept = [[start, end] for start, end, _ in resolved]
+            labels = labels + contrast
+            if self.sampling.shuffle:
+                rng.shuffle(labels)
+            labels = labels[: self.sampling.max_types]
+            regions = [[phrase, 0, len(example["tokenized_text"]), kept] for phrase in contrast if phrase in labels]
+        else:
+            regions = []
+        return labels, regions, self._open_overlaps(example, labels) if self.sampling.open_overlaps_unknown else []
+
+    def _open_phrase(self, forms: Sequence[str], rng: random.Random) -> str:
+        """A phrasing of an open contrast group: uniform, or weighted by its mentions in the open
+        corpora (a vocabulary phrasing they never use counts one), so that a cytokine meets the
+        plain "transcription factor" far more often than "mitogen inducible transcription factor"."""
+        if self.sampling.open_phrase_choice == "uniform":
+            return rng.choice(forms)
+        return rng.choices(forms, weights=[max(self._open_counts[form], 1) for form in forms])[0]
+
+    def _open_overlaps(self, example: Mapping, labels: Sequence[str]) -> List[List]:
+        """``[label, first_word, last_word]`` cells of an open example's own types that stay unknown:
+        a mention of another type is a negative of an own type only when the vocabulary resolves
+        both to disjoint groups. A mined ``transcription factor`` is no negative of the sentence's
+        ``protein`` (it is one), nor is a mention whose type the vocabulary does not know."""
+        own = {label for _, _, label in example["ner"]}
+        positive = {(start, end, label) for start, end, label in example["ner"]}
+        cells = []
+        for label in labels:
+            if label not in own:
+                continue
+            group = self.vocabulary.group_of_head(label)
+            if group not in self._disjoint:
+                self._disjoint[group] = frozenset(self.vocabulary.excluding_groups([group])) if group else frozenset()
+            disjoint = self._disjoint[group]
+            for start, end, other in example["ner"]:
+                if other != label and (start, end, label) not in positive and self.vocabulary.group_of_head(other) not in disjoint:
+                    cells.append([label, start, end])
+        return cells
 
     def _plain_prompt(self, example: Mapping, rng: random.Random) -> List[str]:
         own = list(dict.fromkeys(label for _, _, label in example["ner"]))
