@@ -3,6 +3,7 @@ several corpora, never a conflicting negative, mixed-corpus batches, determinism
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections import Counter, defaultdict
 
@@ -194,7 +195,7 @@ def test_recipes_load_and_the_open_types_recipe_covers_its_corpora():
 
     configs = Path(__file__).resolve().parents[1] / "configs"
     assert load_config(configs / "train_default.yaml", {"encoder": "enc"}).type_sampling() is None  # old behaviour kept
-    for recipe in ("train_open_types.yaml", "train_open_types_bi.yaml"):
+    for recipe in ("train_open_types.yaml", "train_open_types_bi.yaml", "train_open_types_propagated.yaml"):
         config = load_config(configs / recipe, {})
         assert config.init_model == "configs/init/corpus-types" and config.continue_adapter and config.lora, recipe
         assert (configs.parent / config.init_model / "gliner_biomed_adapter.json").is_file(), recipe  # the stage-1 package is in the repo
@@ -206,6 +207,12 @@ def test_recipes_load_and_the_open_types_recipe_covers_its_corpora():
         assert "synthetic" in corpora and config.synthetic_source, recipe  # the mined open-type corpus
         assert config.synthetic_negatives is False, recipe  # mined = partial: none of its types is a negative
         assert not {"ncbi-disease", "biored", "chia"} & set(corpora)  # zero-shot and unseen-type corpora stay out
+    # the propagation recipe is the shipped one plus its documented differences
+    shipped, propagated = (dataclasses.asdict(load_config(configs / name, {})) for name in ("train_open_types.yaml", "train_open_types_propagated.yaml"))
+    assert {key: propagated[key] for key in shipped if shipped[key] != propagated[key]} == {
+        "synthetic_source": "runs/patterns-v2/propagated.jsonl", "near_contrast": True, "open_contrast_types": 4,
+        "output_dir": "runs/train_open_types_propagated"}
+    assert "synth propagate --mined runs/patterns-v2/grounded.jsonl" in (configs / "train_open_types_propagated.yaml").read_text()
 
 
 def test_bad_type_options_are_errors(tiny_encoder, tmp_path):
