@@ -93,6 +93,7 @@ def test_bad_input_is_refused_with_the_file_and_record_named(tmp_path):
     texts.write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in partial.items()))
     with pytest.raises(InputError, match="texts of .*mined.jsonl are not in it \\(first: 't3'\\)"):
         propagate_file(PropagateConfig(mined, texts, tmp_path / "out.jsonl", progress=False))
+    assert not (tmp_path / "out.jsonl").exists()
 
     mined2, texts2 = write_inputs(tmp_path, mined={"t3": [("Src", "mechanism whereby")]})
     with pytest.raises(InputError, match="nothing to propagate"):

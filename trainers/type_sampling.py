@@ -319,7 +319,7 @@ class VocabularyPromptSampler:
                 self._disjoint[group] = frozenset(self.vocabulary.excluding_groups([group])) if group else frozenset()
             disjoint = self._disjoint[group]
             for start, end, other in example["ner"]:
-                if other != label and (start, end, label) not in positive and self.vocabulary.group_of_head(other) not in disjoint:
+                if (start, end, label) not in positive and self.vocabulary.group_of_head(other) not in disjoint:
                     cells.append([label, start, end])
         return cells
 

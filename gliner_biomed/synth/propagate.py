@@ -81,11 +81,11 @@ def build_lexicon(mentions: Iterable[Tuple[str, str]], vocabulary, config: Propa
         if vocabulary.group_of(name) is not None:
             counts["names_type_word"] += 1
             continue
+        group_of = {label: vocabulary.group_of_head(label) for label in labels}
         groups = Counter()
         for label, n in labels.items():
-            group = vocabulary.group_of_head(label)
-            if group is not None:
-                groups[group] += n
+            if group_of[label] is not None:
+                groups[group_of[label]] += n
         if not groups:
             counts["names_unresolved"] += 1
             continue
@@ -93,7 +93,7 @@ def build_lexicon(mentions: Iterable[Tuple[str, str]], vocabulary, config: Propa
         if n / sum(groups.values()) < config.min_agreement or not all(vocabulary.compatible(group, other) for other in groups):
             counts["names_conflicting"] += 1
             continue
-        label = min((l for l in labels if vocabulary.group_of_head(l) == group), key=lambda l: (-labels[l], len(l), l))
+        label = min((l for l in labels if group_of[l] == group), key=lambda l: (-labels[l], len(l), l))
         lexicon[name] = LexiconEntry(name, label, group, sum(labels.values()))
         counts["names_propagated"] += 1
     return lexicon
@@ -174,10 +174,10 @@ def propagate_file(config: PropagateConfig) -> Dict:
             out.write(json.dumps({"id": record["id"], "text": text, "entities": result.entities, "tokenized_text": result.tokenized_text,
                                   "ner": result.ner, "annotator": {"model": "patterns+propagation", "propagated": len(kept)}},
                                  ensure_ascii=False) + "\n")
-    missing = sorted(set(mined) - texts_seen)
-    if missing:
-        raise InputError(f"{config.texts}: {len(missing)} texts of {config.mined} are not in it (first: {missing[0]!r}); "
-                         f"propagate over the texts the corpus was mined from")
+        missing = sorted(set(mined) - texts_seen)
+        if missing:  # raised inside the writer, so that no output replaces the old one
+            raise InputError(f"{config.texts}: {len(missing)} texts of {config.mined} are not in it (first: {missing[0]!r}); "
+                             f"propagate over the texts the corpus was mined from")
     report = {
         "mined": str(config.mined), "texts": str(config.texts), "output": str(config.out),
         "counts": dict(counts),
