@@ -248,8 +248,15 @@ class TypeVocabulary:
         """``group_of`` the phrase, else of its longest final run of words that the vocabulary
         knows: English noun phrases end in their head, so a mined "human leukemic cell line" is a
         ``cell line`` and an "inflammatory cytokine" a ``cytokine``; None when no final run is known."""
-        words = normalize(phrase).split()
-        return next((group for i in range(len(words)) for group in [self.group_of(" ".join(words[i:]))] if group), None)
+        head = self.head_phrase(phrase)
+        return None if head is None else self.group_of(head)
+
+    def head_phrase(self, phrase: str) -> Optional[str]:
+        """The longest final run of the phrase's words (normalised) that the vocabulary knows: the
+        head that ``group_of_head`` resolves ("gram negative bacterium" -> "bacterium"); None when
+        no final run is known. The run keeps the phrase's own casing ("viral DNA" -> "DNA")."""
+        words = phrase.split()
+        return next((head for i in range(len(words)) for head in [" ".join(words[i:])] if self.group_of(head)), None)
 
     def group_of_source(self, corpus: str, source_type: str) -> Optional[str]:
         return self.group_of(f"{corpus}:{source_type}")

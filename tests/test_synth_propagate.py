@@ -110,3 +110,35 @@ def test_cli_prints_counts_and_names_bad_arguments(tmp_path, capsys):
     assert printed["counts"]["mentions_propagated"] == 5
     assert synth_cli.main(["synth", "propagate", "--mined", str(mined), "--texts", str(texts), "--out", str(out), "--max-per-name", "0"]) == 2
     assert "max_per_name" in capsys.readouterr().err
+
+
+def test_extend_types_a_cell_line_named_with_its_cells_too(tmp_path, capsys):
+    """--extend 'cell line=cells,cell': "K562 cells" is a cell line beside "K562" (mined or
+    propagated), never over another mention; without it the output is unchanged."""
+    mined, texts = write_inputs(tmp_path)
+    plain = propagate_file(PropagateConfig(mined, texts, tmp_path / "plain.jsonl", progress=False))
+    report = propagate_file(PropagateConfig(mined, texts, tmp_path / "out.jsonl", extend=(("cell line", ("cells", "cell")),), progress=False))
+    records = read(tmp_path / "out.jsonl")
+    assert mentions(records["t4"]) == [("K562", "human leukemic cell line"), ("K562 cells", "human leukemic cell line"),
+                                       ("interleukin-6", "inflammatory cytokine")]
+    assert {i: r for i, r in read(tmp_path / "plain.jsonl").items() if i != "t4"} == {i: r for i, r in records.items() if i != "t4"}
+    for record in records.values():
+        assert all(record["text"][e["start"]:e["end"]] == e["mention"] for e in record["entities"])
+    assert report["counts"]["mentions_extended"] == 1 and "mentions_extended" not in plain["counts"]
+    assert report["counts"]["mentions_mined"] == plain["counts"]["mentions_mined"] and report["config"]["extend"] == {"cell line": ["cells", "cell"]}
+    # mined too, and never over another mention: "HeLa cell" where "cell" is mined is left alone
+    texts2 = {"u1": "HeLa, a cervical cancer cell line, and HeLa cells.", "u2": "HeLa cell biology, HeLa cells-derived, HeLa cellsX."}
+    (tmp_path / "second").mkdir()
+    mined2, texts_path2 = write_inputs(tmp_path / "second", texts=texts2, mined={"u1": [("HeLa", "cervical cancer cell line")]})
+    propagate_file(PropagateConfig(mined2, texts_path2, tmp_path / "out2.jsonl", extend=(("cell line", ("cells", "cell")),), progress=False))
+    records = read(tmp_path / "out2.jsonl")
+    assert [m for m, _ in mentions(records["u1"])] == ["HeLa", "HeLa", "HeLa cells"]
+    assert [m for m, _ in mentions(records["u2"])] == ["HeLa", "HeLa cell", "HeLa", "HeLa"]  # not "cells-derived", not "cellsX"
+    assert synth_cli.main(["synth", "propagate", "--mined", str(mined), "--texts", str(texts), "--out", str(tmp_path / "cli.jsonl"),
+                           "--no-progress", "--extend", "cell line=cells,cell"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[0])["counts"]["mentions_extended"] == 1
+    for bad, message in [("cell line", "expected GROUP=WORD"), ("no such group=cells", "not a group or phrasing"), ("cell line=two words", "single words")]:
+        assert synth_cli.main(["synth", "propagate", "--mined", str(mined), "--texts", str(texts), "--out", str(tmp_path / "bad.jsonl"),
+                               "--no-progress", "--extend", bad]) == 2
+        assert message in capsys.readouterr().err
+    assert not (tmp_path / "bad.jsonl").exists()

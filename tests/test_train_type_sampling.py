@@ -467,6 +467,31 @@ def test_open_overlaps_unknown_keeps_only_disjoint_mentions_as_negatives(vocabul
         assert int((~mask).sum()) == len(rewritten[0]["unknown_spans"]) == 2 + 2 + 3 + 1  # growth factor: the other three; cell line: VEGF
 
 
+def test_open_head_phrasing_asks_a_mined_type_by_its_head_when_training_shows_it(vocabulary):
+    """With open_head_phrasing, a mined type longer than its head is asked by the head instead
+    ("human leukemic cell line" -> "cell line", merged with the sentence's own "cell line";
+    "gram negative bacterium" -> "bacterium" once the open corpus shows "bacterium"), every mention
+    kept as a positive; a head that training never shows ("drug": held out for the unseen-type
+    suite, absent from the open corpus) is never asked; off by default."""
+    example = _mined("Cell lines such as HL-60 and K562 , and Escherichia coli , a gram negative bacterium , and imatinib , an anticancer drug .".split(),
+                     [[4, 4, "cell line"], [6, 6, "human leukemic cell line"], [9, 10, "gram negative bacterium"], [18, 18, "anticancer drug"]])
+    assert sampler()([example], random.Random(0))[0][0]["ner"] == example["ner"]
+    draw = sampler(open_head_phrasing=1.0)
+    rewritten, label_sets = draw([example], random.Random(0))
+    assert rewritten[0]["ner"] == [[4, 4, "cell line"], [6, 6, "cell line"], [9, 10, "gram negative bacterium"], [18, 18, "anticancer drug"]]
+    assert sorted(label_sets[0]) == ["anticancer drug", "cell line", "gram negative bacterium"]
+    draw.add_open_types(["bacterium", "gram negative bacterium"])
+    rewritten, label_sets = draw([example], random.Random(0))
+    assert [label for *_, label in rewritten[0]["ner"]] == ["cell line", "cell line", "bacterium", "anticancer drug"]
+    assert "drug" not in label_sets[0] and not vocabulary.contains_phrase("drug")
+    halves = Counter(tuple(label for *_, label in draw([example], random.Random(seed))[0][0]["ner"])[1:3]
+                     for seed in range(60) for draw in [sampler(open_head_phrasing=0.5)])
+    assert set(halves) == {("cell line", "gram negative bacterium"), ("human leukemic cell line", "gram negative bacterium")}
+    assert min(halves.values()) >= 15
+    with pytest.raises(ValueError, match=r"open_head_phrasing must be in \[0, 1\]"):
+        sampler(open_head_phrasing=1.5)
+
+
 def test_near_contrast_takes_the_sibling_type_first_for_corpus_examples(vocabulary):
     draw = sampler(contrast_types=4, near_contrast=True)
     for corpus, source_type, sibling in [("tmvar3", "CellLine", "cell type"), ("craft", "CL", "cell line")]:
@@ -481,6 +506,8 @@ def test_open_contrast_needs_the_vocabulary(tiny_encoder, tmp_path):
         tiny_train_config(tiny_encoder, tmp_path, open_contrast_types=2)
     with pytest.raises(ValueError, match="open_overlaps_unknown needs type_vocabulary"):
         tiny_train_config(tiny_encoder, tmp_path, open_overlaps_unknown=True)
+    with pytest.raises(ValueError, match="open_head_phrasing needs type_vocabulary"):
+        tiny_train_config(tiny_encoder, tmp_path, open_head_phrasing=0.5)
     with pytest.raises(ValueError, match="open_contrast_types must be >= 0"):
         sampler(open_contrast_types=-1)
     with pytest.raises(KeyError, match="growth factor"):

@@ -58,6 +58,10 @@ def test_relations_and_compatibility(vocabulary):
     assert vocabulary.group_of_head("human leukemic cell lines") == "cell line"
     assert vocabulary.group_of_head("gram negative bacterium") == "bacterium" and vocabulary.group_of_head("Cell Line") == "cell line"
     assert vocabulary.group_of_head("kinase inhibitor") is None and vocabulary.group_of_head("mechanism whereby") is None
+    # the head itself, in the phrase's own casing (what open_head_phrasing asks)
+    assert vocabulary.head_phrase("gram negative bacterium") == "bacterium" and vocabulary.head_phrase("viral DNA") == "DNA"
+    assert vocabulary.head_phrase("human leukemic cell lines") == "cell lines" and vocabulary.head_phrase("chemokine") == "chemokine"
+    assert vocabulary.head_phrase("mechanism whereby") is None
 
 
 def test_held_out_phrasings_are_known_but_never_training_phrases(vocabulary):

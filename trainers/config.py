@@ -72,6 +72,7 @@ class TrainConfig:
     open_contrast_types: int = 0  # with type_vocabulary: up to this many contrast types per example of a corpus without a policy (synthetic), from groups disjoint from its mentions' types as the vocabulary resolves them, judged on those mentions only
     open_phrase_choice: str = "uniform"  # with open_contrast_types: each contrast type's phrasing drawn "uniform"ly from its group's phrasings, or by "frequency" of its mentions in the open corpora (the plain "transcription factor" far more often than "mitogen inducible transcription factor")
     open_overlaps_unknown: bool = False  # with type_vocabulary: in a corpus without a policy, a mention is a negative of another of the example's own types only when the vocabulary resolves the two to disjoint groups (a mined transcription factor is no negative of the sentence's "protein"); false: every other mention is a negative
+    open_head_phrasing: float = 0.0  # with type_vocabulary: chance each type of an example of a corpus without a policy is asked by its head words, when training already shows them ("gram negative bacterium" -> "bacterium")
     # -- optimisation --------------------------------------------------------------------
     lr_encoder: float = 1e-5
     lr_heads: float = 5e-5
@@ -125,6 +126,8 @@ class TrainConfig:
             raise ValueError("open_contrast_types needs type_vocabulary: the vocabulary judges which types a mined mention is not")
         if self.open_overlaps_unknown and self.type_vocabulary is None:
             raise ValueError("open_overlaps_unknown needs type_vocabulary: the vocabulary judges which mined types are disjoint")
+        if self.open_head_phrasing and self.type_vocabulary is None:
+            raise ValueError("open_head_phrasing needs type_vocabulary: the vocabulary finds a mined type's head words")
         if self.pair_examples and not self.mixed_corpus_batches:
             raise ValueError("pair_examples needs mixed_corpus_batches: true (a pair joins examples of two corpora, "
                              "and a batch of one corpus has none to join)")
@@ -142,7 +145,8 @@ class TrainConfig:
                             contrast_types=self.contrast_types, shuffle=self.shuffle_labels, max_types=self.max_types,
                             pair_examples=self.pair_examples, pair_max_words=self.max_words,
                             open_contrast_types=self.open_contrast_types, near_contrast=self.near_contrast,
-                            open_phrase_choice=self.open_phrase_choice, open_overlaps_unknown=self.open_overlaps_unknown)
+                            open_phrase_choice=self.open_phrase_choice, open_overlaps_unknown=self.open_overlaps_unknown,
+                            open_head_phrasing=self.open_head_phrasing)
 
     def _check_numbers(self) -> None:
         # A negative learning rate trains "successfully" towards a loss of 1e19: refused up front.

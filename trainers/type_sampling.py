@@ -71,6 +71,7 @@ class TypeSampling:
     near_contrast: bool = False  # contrast types sharing the most ancestors with a gold type first (else uniform)
     open_phrase_choice: str = "uniform"  # an open contrast type's phrasing: "uniform" over its group's phrasings, or by "frequency" in the open corpora
     open_overlaps_unknown: bool = False  # open corpora: a mention is a negative of another own type only when the vocabulary says their types are disjoint
+    open_head_phrasing: float = 0.0  # open corpora: chance each own type is asked by its head ("gram negative bacterium" -> "bacterium")
 
     def __post_init__(self):
         if self.surface_form_sampling not in SURFACE_FORM_SAMPLING:
@@ -89,6 +90,8 @@ class TypeSampling:
             raise ValueError(f"open_contrast_types must be >= 0, got {self.open_contrast_types}")
         if self.open_phrase_choice not in OPEN_PHRASE_CHOICES:
             raise ValueError(f"open_phrase_choice must be one of {', '.join(OPEN_PHRASE_CHOICES)}, got {self.open_phrase_choice!r}")
+        if not 0 <= self.open_head_phrasing <= 1:
+            raise ValueError(f"open_head_phrasing must be in [0, 1], got {self.open_head_phrasing}")
         if self.pair_max_words < 2:
             raise ValueError(f"pair_max_words must be >= 2, got {self.pair_max_words}")
 
@@ -151,6 +154,8 @@ class VocabularyPromptSampler:
                 labels, ner, contrast = self._vocabulary_prompt(example, rng)
                 out_examples.append({**example, "ner": ner, "contrast_labels": contrast})
             else:
+                if self.sampling.open_head_phrasing:
+                    example = self._open_heads(example, rng)
                 labels, regions, unknown = self._open_prompt(example, rng)
                 out_examples.append({**example, "ner": [list(entity) for entity in example["ner"]], "contrast_labels": [],
                                      "loss_regions": regions, "unknown_spans": unknown})
@@ -294,6 +299,23 @@ class VocabularyPromptSampler:
         else:
             regions = []
         return labels, regions, self._open_overlaps(example, labels) if self.sampling.open_overlaps_unknown else []
+
+    def _open_heads(self, example: Mapping, rng: random.Random) -> Mapping:
+        """The example with each own type asked, with ``open_head_phrasing``, by its head words
+        instead: a mined "gram negative bacterium" is a ``bacterium``, an "inflammatory cytokine" a
+        ``cytokine`` (a hypernym by construction, so every mention stays a positive). Only heads
+        that training already shows (a training phrasing of the vocabulary, or a type of the open
+        corpora), so a held-out phrasing of the unseen-type suite never enters through a head."""
+        renamed = {}
+        for label in dict.fromkeys(label for _, _, label in example["ner"]):
+            head = self.vocabulary.head_phrase(label)
+            if head is not None and head != label and (self.vocabulary.contains_phrase(head) or self._open_counts[head]) \
+                    and rng.random() < self.sampling.open_head_phrasing:
+                renamed[label] = head
+        if not renamed:
+            return example
+        ner = dict.fromkeys((start, end, renamed.get(label, label)) for start, end, label in example["ner"])
+        return {**example, "ner": [list(entity) for entity in ner]}
 
     def _open_phrase(self, forms: Sequence[str], rng: random.Random) -> str:
         """A phrasing of an open contrast group: uniform, or weighted by its mentions in the open

@@ -310,15 +310,19 @@ def _add_propagate(subparsers) -> None:
                         help="also propagate names without a capital letter or a digit (mostly mining errors: 'two', 'activity')")
     parser.add_argument("--max-per-name", type=int, default=defaults.max_per_name,
                         help="propagated occurrences per name (the first ones in file order)")
+    parser.add_argument("--extend", action="append", default=[], metavar="GROUP=WORD[,WORD...]",
+                        help="a mention of this vocabulary group followed by one of the words is also typed with it "
+                             "(repeatable; e.g. 'cell line=cells,cell': HeLa and HeLa cells are both cell lines)")
     parser.add_argument("--no-progress", action="store_true")
     parser.set_defaults(func=_run_propagate)
 
 
 def _run_propagate(args) -> int:
-    from .propagate import PropagateConfig, propagate_file
+    from .propagate import PropagateConfig, parse_extend, propagate_file
 
     config = PropagateConfig(args.mined, args.texts, args.out, args.report, args.vocabulary, args.min_agreement,
-                             args.min_name_length, args.lowercase_names, args.max_per_name, not args.no_progress)
+                             args.min_name_length, args.lowercase_names, args.max_per_name,
+                             extend=tuple(parse_extend(value) for value in args.extend), progress=not args.no_progress)
     report = propagate_file(config)
     print(json.dumps({key: report[key] for key in ("counts", "propagated_by_group")}))
     print(f"report: {config.report_path()}")

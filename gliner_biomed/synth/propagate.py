@@ -10,6 +10,11 @@ Only names whose mined types resolve, through their head words, to one group of 
 `cytokine`, an `antibody` and a `chemokine`) stays where it was mined. Matches are exact, at word
 edges, and never overlap a mined mention of the same text.
 
+With ``extend``, a mention of a listed group that the text continues with one of the group's
+listed words is also typed with that word: "HeLa" is a cell line, and so is "HeLa cells" (the same
+entity named with its head noun), so that a model learns that the cells of a line are a cell line,
+not a cell type. The shorter mention stays: both are entities.
+
 Output: the ``synth ground`` format (``text[start:end] == mention`` for every entity), one object
 per text with at least one mined or propagated entity, ``annotator.propagated`` counting the
 propagated ones; a report next to it (``<out>.report.json``)."""
@@ -21,7 +26,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, Mapping, Optional, Tuple
+from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
 from tqdm.auto import tqdm
 
@@ -43,6 +48,7 @@ class PropagateConfig:
     min_name_length: int = 3  # characters; shorter names ("NF", "GR") are too ambiguous to propagate
     lowercase_names: bool = False  # also propagate names without a capital or a digit ("atherosclerosis", but also mining errors: "two", "activity")
     max_per_name: int = 50  # propagated occurrences per name, the first in file order (frequent names would swamp the rest)
+    extend: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()  # (group, words): a mention of the group followed by one of the words is also typed with it
     progress: bool = True
 
     def __post_init__(self) -> None:
@@ -50,6 +56,9 @@ class PropagateConfig:
             raise ValueError(f"min_agreement must be in (0.5, 1], got {self.min_agreement}")
         if self.min_name_length < 1 or self.max_per_name < 1:
             raise ValueError(f"min_name_length and max_per_name must be at least 1, got {self.min_name_length} / {self.max_per_name}")
+        for group, words in self.extend:
+            if not words or not all(word and word.split() == [word] for word in words):
+                raise ValueError(f"extend {group!r}: give one or more single words, got {list(words)}")
 
     def report_path(self) -> Path:
         return self.report or self.out.with_name(self.out.name + ".report.json")
@@ -106,6 +115,40 @@ def _name_pattern(names: Iterable[str]) -> "re.Pattern[str]":
     return re.compile(rf"(?<![^\W_]|-)(?:{alternatives})(?![^\W_]|-)")
 
 
+def parse_extend(value: str) -> Tuple[str, Tuple[str, ...]]:
+    """``GROUP=WORD[,WORD...]`` (the CLI's ``--extend``) as ``(group, words)``."""
+    group, sep, words = value.partition("=")
+    if not sep or not group.strip():
+        raise ValueError(f"--extend {value!r}: expected GROUP=WORD[,WORD...], e.g. 'cell line=cells,cell'")
+    return group.strip(), tuple(word.strip() for word in words.split(","))
+
+
+def _extension_patterns(extend, vocabulary) -> Dict[str, "re.Pattern[str]"]:
+    """Group name -> the pattern of its words right after a mention (one space, whole word)."""
+    patterns = {}
+    for group, words in extend:
+        name = vocabulary.group_of(group)
+        if name is None:
+            raise InputError(f"extend {group!r}: not a group or phrasing of the type vocabulary {vocabulary.source}")
+        alternatives = "|".join(re.escape(word) for word in sorted(words, key=lambda word: (-len(word), word)))
+        patterns[name] = re.compile(rf" (?:{alternatives})(?![^\W_]|-)")
+    return patterns
+
+
+def _extensions(text: str, mentions: Iterable[Tuple[RawMention, Optional[str]]], patterns) -> List[RawMention]:
+    """Each ``(mention, group)`` of an extended group that the text continues with one of its words,
+    as the longer mention; never over another mention."""
+    mentions = list(mentions)
+    out = []
+    for raw, group in mentions:
+        pattern = patterns.get(group)
+        match = pattern.match(text, raw.end) if pattern else None
+        if match is None or any(raw.end < other.end and other.start < match.end() for other, _ in mentions):
+            continue
+        out.append(RawMention(text[raw.start:match.end()], raw.label, raw.start, match.end()))
+    return out
+
+
 def _mined_records(path: Path) -> Dict[str, Mapping]:
     records = {}
     for record in iter_jsonl(path, {"id": str, "text": str, "entities": list}):
@@ -129,6 +172,7 @@ def propagate_file(config: PropagateConfig) -> Dict:
     if not lexicon:
         raise InputError(f"{config.mined}: no mined name has labels that the type vocabulary resolves to one group: nothing to propagate")
     pattern = _name_pattern(lexicon)
+    extension_patterns = _extension_patterns(config.extend, vocabulary)
     normaliser = LabelNormaliser.from_file(None)
     exact = GroundingConfig(occurrences="all", unaligned="drop", normalised_match=False)
     per_name: Counter = Counter()
@@ -160,15 +204,20 @@ def propagate_file(config: PropagateConfig) -> Dict:
                 propagated.append(RawMention(entry.name, entry.label, start, end))
             if not raws and not propagated:
                 continue
-            result = ground_mentions(text, raws + propagated, normaliser, exact)
+            extended = _extensions(text, [(raw, vocabulary.group_of_head(raw.label)) for raw in raws]
+                                   + [(raw, lexicon[raw.mention].group) for raw in propagated], extension_patterns) if extension_patterns else []
+            result = ground_mentions(text, raws + propagated + extended, normaliser, exact)
             counts["mentions_not_word_aligned"] += result.counts["dropped_not_word_aligned"]
             if not result.entities:
                 continue
             spans = {(e["start"], e["end"]) for e in result.entities}
             kept = [raw for raw in propagated if (raw.start, raw.end) in spans]
+            kept_extended = {(raw.start, raw.end) for raw in extended} & spans
             by_group.update(lexicon[raw.mention].group for raw in kept)
-            counts["mentions_mined"] += len(result.entities) - len(kept)
+            counts["mentions_mined"] += len(result.entities) - len(kept) - len(kept_extended)
             counts["mentions_propagated"] += len(kept)
+            if extended:
+                counts["mentions_extended"] += len(kept_extended)
             counts["texts_written"] += 1
             counts["texts_with_propagated_only"] += own is None
             out.write(json.dumps({"id": record["id"], "text": text, "entities": result.entities, "tokenized_text": result.tokenized_text,
@@ -186,7 +235,8 @@ def propagate_file(config: PropagateConfig) -> Dict:
         "most_propagated": {name: {"label": lexicon[name].label, "group": lexicon[name].group, "propagated": n}
                             for name, n in per_name.most_common(30)},
         "config": {"min_agreement": config.min_agreement, "min_name_length": config.min_name_length, "lowercase_names": config.lowercase_names,
-                   "max_per_name": config.max_per_name, "vocabulary": vocabulary.source},
+                   "max_per_name": config.max_per_name, "vocabulary": vocabulary.source,
+                   **({"extend": {group: list(words) for group, words in config.extend}} if config.extend else {})},
     }
     write_json_atomic(config.report_path(), report)
     return report
